@@ -108,6 +108,14 @@ class SettingsStore(object):
         """A context manager yielding a StoreSession."""
         raise NotImplementedError
 
+    def send_test_email(self, scope, to, subject=None, body=None):
+        """Ask the store's server to send a test email with the scope's stored settings
+        (``verify`` with ``via: store``). Returns a dict for the result; stores without a
+        server-side test raise StoreError."""
+        from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import StoreError
+        raise StoreError("the %s store cannot send a test email itself; use via: smtp, or the "
+                         "identity store" % self.name, cause="unsupported")
+
     def history(self, limit=50):
         """Recent changes, newest first, secrets never included. Stores without history return []."""
         return []
