@@ -116,11 +116,11 @@ def valid_hostname(value):
         return False
     if re.match(r"^[0-9.]+$", value):
         return False  # looks like a broken IPv4 literal, not a name
-    return bool(_HOSTNAME_RE.match(value))
+    return bool(_HOSTNAME_RE.fullmatch(value))
 
 
 def valid_email(value):
-    return isinstance(value, str) and len(value) <= 254 and bool(_EMAIL_RE.match(value))
+    return isinstance(value, str) and len(value) <= 254 and bool(_EMAIL_RE.fullmatch(value))
 
 
 def _check_string(col, path, name, value, secret=False):
@@ -280,7 +280,7 @@ def _check_scope(col, path, decl, allowed_keys, is_org):
 
 
 def _check_partition_id(col, path, value):
-    if not isinstance(value, str) or not _GUID_RE.match(value):
+    if not isinstance(value, str) or not _GUID_RE.fullmatch(value):
         col.error(path, "must be a GUID such as 6f1c2a4e-0b7d-4c1e-9a53-2f9d8e7c6b5a")
         return None
     return value.lower()
