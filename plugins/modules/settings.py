@@ -129,9 +129,14 @@ EXAMPLES = r"""
     organization: hr
     state: absent
 
+- name: Load the declared file (vars files are templated, so vaulted secrets resolve)
+  ansible.builtin.include_vars:
+    file: email-settings.yml
+    name: email_settings
+
 - name: GitOps - apply the whole declared file in one transaction
   mailops.orchestrator_email.settings:
-    config: "{{ lookup('ansible.builtin.file', 'email-settings.yml') | from_yaml }}"
+    config: "{{ email_settings }}"
     exclusive: true
   module_defaults:
     group/mailops.orchestrator_email.orchestrator_email:
