@@ -22,7 +22,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv build install schema unit integration sanity lint docs molecule test run bench clean
+.PHONY: help venv build install schema readme unit integration sanity lint docs molecule test run bench clean
 
 help:
 	@echo "make run    - demo: loopback SMTP server, apply the example config, show the email"
@@ -58,6 +58,9 @@ install: $(INSTALLED)/MANIFEST.json
 
 schema: $(VENV)/.stamp-run $(SRC_LINK)
 	$(BIN)/python tools/build_schema.py
+
+readme:
+	$(PYTHON) tools/build_readme.py
 
 # --- tests -----------------------------------------------------------------------------------
 unit: $(VENV)/.stamp-test $(SRC_LINK)
