@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Assemble README.md from docs/readme/*.md in a fixed order (``make readme``).
 
 README.md is committed; a unit test fails when it differs from what this script would write, so

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write schemas/email-settings.schema.json from the field table (``make schema``)."""
 import json
 import os

@@ -77,8 +77,8 @@ def declared_config(params):
     if params.get("organization") is None:
         if params.get("state") == "absent":
             raise ConfigValidationError([{
-                "path": "state", "message": "state: absent needs an organization; the host settings "
-                                           "cannot be removed, only changed"}])
+                "path": "state",
+                "message": "state: absent needs an organization; the host settings cannot be removed, only changed"}])
         if params.get("partition_id") is not None:
             raise ConfigValidationError([{
                 "path": "partition_id", "message": "is only allowed together with organization"}])

@@ -137,11 +137,11 @@ def apply_config(store, normalized, check_mode=False, update_password="on_create
             if not store.can_list_orgs:
                 raise StoreError("exclusive: true needs a store that can list organizations; the %s "
                                  "store cannot, so declare removals with state: absent" % store.name)
-            declared = set(scope for scope, _ in pairs)
+            declared = set(scope for scope, _desired in pairs)
             for scope in session.list_orgs():
                 if scope not in declared:
                     pairs.append((scope, None))
-        current = session.read([scope for scope, _ in pairs])
+        current = session.read([scope for scope, _desired in pairs])
         changes, rows, diffs = plan(pairs, current, store.password_readable, update_password)
         if changes and not check_mode:
             session.write(changes)

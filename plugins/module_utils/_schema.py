@@ -157,8 +157,9 @@ def build_schema():
                         "properties": org_props,
                         "required": list(REQUIRED),
                         "dependentRequired": dependent,
-                        "allOf": rules + [{"not": {"properties": {"state": {"const": "absent"}},
-                                                    "required": ["state"]}}],
+                        "allOf": rules + [
+                            {"not": {"properties": {"state": {"const": "absent"}}, "required": ["state"]}},
+                        ],
                     },
                 ],
             },

@@ -23,7 +23,7 @@ description:
   - An organization with O(state=absent) has its override removed and uses the host settings.
   - The whole call is one transaction on the sqlite store (all scopes or none).
 author:
-  - mailops engineering
+  - mailops engineering (@mailops)
 extends_documentation_fragment:
   - mailops.orchestrator_email.store
   - mailops.orchestrator_email.attributes

@@ -19,7 +19,7 @@ description:
   - Passwords are never returned, only C(********) and whether one is set.
   - Never changes anything; a sqlite store that does not exist yet reads as empty and is not created.
 author:
-  - mailops engineering
+  - mailops engineering (@mailops)
 extends_documentation_fragment:
   - mailops.orchestrator_email.store
   - mailops.orchestrator_email.attributes

@@ -17,12 +17,12 @@ description:
     cannot express, and reports B(all) errors at once, each with the path of the field and the rule.
   - Talks to no store and no server, and never changes anything.
   - Rules include unknown keys (with a "did you mean" suggestion), username and password both or
-    neither, SMTP domain only with a username, port 1-65535, port 465 requires O(config.host.secure),
+    neither, SMTP domain only with a username, port 1-65535, port 465 requires C(secure) to be true,
     a valid host name or IP literal, a valid From address, no line breaks in any value, a display
     name of at most 256 characters, and the Gmail preset (secure, port 587 or 465, a username, and a
-    From address equal to the username or one of O(config.host.gmail_send_as)).
+    From address equal to the username or one of C(gmail_send_as)).
 author:
-  - mailops engineering
+  - mailops engineering (@mailops)
 extends_documentation_fragment:
   - mailops.orchestrator_email.store
   - mailops.orchestrator_email.attributes

@@ -113,7 +113,7 @@ class Ansible(object):
         if verbosity:
             cmd.append("-" + "v" * verbosity)
         cmd.extend(args)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
                               env=self.environment(dict(env or {}, RESULT_LOG_PATH=log)),
                               cwd=self.workdir)
         records = []

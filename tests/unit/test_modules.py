@@ -98,9 +98,8 @@ def test_settings_info_never_creates_the_store(tmp_path, capsys):
 
 
 def test_validate_with_fail_on_error_false(capsys):
-    rc, result, out = run_module("validate", {"config": {"host": {"smtp_host": "h", "from_address": "a@b.c",
-                                                                   "smtp_password": SECRET}},
-                                              "fail_on_error": False}, capsys)
+    config = {"host": {"smtp_host": "h", "from_address": "a@b.c", "smtp_password": SECRET}}
+    rc, result, out = run_module("validate", {"config": config, "fail_on_error": False}, capsys)
     assert rc == 0 and result["valid"] is False and result["changed"] is False
     assert result["errors"] == [{"path": "host.smtp_username", "message":
                                  "is required when smtp_password is set (give both, or neither for anonymous)"}]

@@ -41,9 +41,9 @@ GMAIL = {
 VALID = {"host": HOST, "organizations": {"finance": GMAIL, "hr": {"state": "absent"}}}
 
 
-def with_(path, value, base=VALID):
+def with_(path, value, base=None):
     """A copy of ``base`` with ``path`` (dotted) set to ``value`` (``DELETE`` removes it)."""
-    config = copy.deepcopy(base)
+    config = copy.deepcopy(VALID if base is None else base)
     parts = path.split(".")
     node = config
     for part in parts[:-1]:
@@ -253,4 +253,3 @@ def test_schema_has_title_and_description_on_every_property():
             for i, value in enumerate(node):
                 walk(value, "%s[%d]" % (path, i))
     walk(build_schema(), "#")
-
