@@ -70,9 +70,12 @@ def validate_command(module):
 
 
 def declared_config(params):
-    """The configuration a settings call declares: ``config`` or the flat options of one scope."""
+    """The configuration a settings call declares: ``config``, ``path`` (read here only when the
+    module runs without its action plugin) or the flat options of one scope."""
     if params.get("config") is not None:
         return params["config"]
+    if params.get("path") is not None:
+        return load_config_file(params["path"])
     settings = dict((name, params.get(name)) for name in SCOPE_OPTIONS)
     if params.get("organization") is None:
         if params.get("state") == "absent":
@@ -93,8 +96,8 @@ def declared_config(params):
 
 def settings_command(module):
     params = module.params
-    if params.get("exclusive") and params.get("config") is None:
-        raise ConfigValidationError([{"path": "exclusive", "message": "is only allowed with config"}])
+    if params.get("exclusive") and params.get("config") is None and params.get("path") is None:
+        raise ConfigValidationError([{"path": "exclusive", "message": "is only allowed with config or path"}])
     errors, warnings, normalized = validate_config(declared_config(params))
     if errors:
         raise ConfigValidationError(errors, warnings)

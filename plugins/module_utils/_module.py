@@ -26,7 +26,7 @@ def run(module, handler):
         module.fail_json(msg="unexpected %s: %s" % (type(exc).__name__, exc), cause="internal_error")
     warnings = result.pop("warnings", None) or []
     for warning in warnings:
-        module.warn(warning)
+        module.warn(module.mask(warning))
     module.exit_json(**result)
 
 
@@ -38,6 +38,19 @@ def secret_values(params):
     return collect_secrets(params.get("config"))
 
 
+def compact_invocation(params):
+    """The module args to echo back in ``invocation``: a declared ``config`` is summarized, since
+    echoing thousands of organizations back costs time and says nothing new."""
+    args = dict(params)
+    config = args.get("config")
+    if isinstance(config, dict):
+        orgs = config.get("organizations")
+        args["config"] = "(declared configuration: %s, %d organization(s))" % (
+            "host" if config.get("host") is not None else "no host",
+            len(orgs) if isinstance(orgs, dict) else 0)
+    return {"module_args": args}
+
+
 def new_module(argument_spec, **kwargs):
     """An AnsibleModule whose free-form ``config`` secrets are no_log from the very start.
 
@@ -47,10 +60,35 @@ def new_module(argument_spec, **kwargs):
     """
     from ansible.module_utils.basic import AnsibleModule
 
+    from ansible_collections.mailops.orchestrator_email.plugins.module_utils._masking import Masker
+
     class _OrchestratorEmailModule(AnsibleModule):
         def _log_invocation(self):
+            # Register the secrets inside ``config`` before anything is logged, and log a declared
+            # configuration as a summary (the same as ``invocation`` in the result).
             self.no_log_values.update(secret_values(self.params))
-            super(_OrchestratorEmailModule, self)._log_invocation()
+            params = self.params
+            self.params = compact_invocation(params)["module_args"]
+            try:
+                super(_OrchestratorEmailModule, self)._log_invocation()
+            finally:
+                self.params = params
+
+        def mask(self, value):
+            return Masker(self.no_log_values).mask(value)
+
+        def _return_formatted(self, kwargs):
+            # Mask with the linear-time Masker (same output as AnsibleModule's own masking), then
+            # let AnsibleModule finish with nothing left to mask. Our warnings are masked when
+            # they are issued (see run()).
+            kwargs.setdefault("invocation", compact_invocation(self.params))
+            no_log_values = self.no_log_values
+            kwargs = Masker(no_log_values).mask(kwargs)
+            self.no_log_values = set()
+            try:
+                super(_OrchestratorEmailModule, self)._return_formatted(kwargs)
+            finally:
+                self.no_log_values = no_log_values
 
     module = _OrchestratorEmailModule(argument_spec=argument_spec, **kwargs)
     module.no_log_values.update(secret_values(module.params))

@@ -34,11 +34,22 @@ options:
       - A whole declared configuration with C(host) and/or C(organizations), in the format of the
         collection schema C(schemas/email-settings.schema.json) (see the README).
       - Every C(smtp_password) inside it is treated as a secret.
-      - Mutually exclusive with the flat options below.
+      - Mutually exclusive with O(path) and the flat options below.
     type: dict
+  path:
+    description:
+      - A YAML or JSON file with the declared configuration, read B(on the controller) by the action
+        plugin of this module, like O(config) otherwise.
+      - Vault-encrypted files and C(!vault) values are decrypted, and Jinja expressions in string
+        values (such as C("{{ vault_smtp_password }}")) are rendered with the task's variables.
+      - Much faster than loading the file with M(ansible.builtin.include_vars) and passing it as
+        O(config) for thousands of organizations.
+      - Mutually exclusive with O(config) and the flat options.
+    type: path
+    version_added: 0.1.0
   exclusive:
     description:
-      - With O(config), remove the overrides of organizations that the configuration does not
+      - With O(config) or O(path), remove the overrides of organizations that the configuration does not
         declare, so that they use the host settings.
     type: bool
     default: false
@@ -129,14 +140,9 @@ EXAMPLES = r"""
     organization: hr
     state: absent
 
-- name: Load the declared file (vars files are templated, so vaulted secrets resolve)
-  ansible.builtin.include_vars:
-    file: email-settings.yml
-    name: email_settings
-
-- name: GitOps - apply the whole declared file in one transaction
+- name: GitOps - apply the whole declared file (read on the controller) in one transaction
   mailops.orchestrator_email.settings:
-    config: "{{ email_settings }}"
+    path: "{{ playbook_dir }}/email-settings.yml"
     exclusive: true
   module_defaults:
     group/mailops.orchestrator_email.orchestrator_email:
@@ -183,6 +189,7 @@ def main():
     module = new_module(
         argument_spec=store_argspec(
             config=dict(type="dict"),
+            path=dict(type="path"),
             exclusive=dict(type="bool", default=False),
             update_password=dict(type="str", choices=["on_create", "always"], default="on_create",
                                  no_log=False),
@@ -200,7 +207,8 @@ def main():
             timeout_ms=dict(type="int"),
             gmail_send_as=dict(type="list", elements="str"),
         ),
-        mutually_exclusive=[("config", name) for name in SCOPE_OPTIONS + ("organization", "partition_id")],
+        mutually_exclusive=[(whole, name) for whole in ("config", "path")
+                            for name in SCOPE_OPTIONS + ("organization", "partition_id")] + [("config", "path")],
         supports_check_mode=True,
     )
     run(module, settings_command)

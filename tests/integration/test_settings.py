@@ -252,3 +252,28 @@ def test_validate_module_reads_file_on_controller(ansible, tmp_path):
     assert "host.smtp_username" in paths
     assert result.status("bad fails") == "failed"
     assert_no_secret(result, PASSWORD)
+
+
+def test_path_is_read_on_the_controller_and_renders_secrets(ansible, tmp_path):
+    from tests.lib.backends import SqliteBackend
+    store = SqliteBackend(str(tmp_path))
+    config_file = tmp_path / "email-settings.yml"
+    config_file.write_text(
+        "host:\n  smtp_host: smtp.example.com\n  smtp_port: \"{{ port | int }}\"\n"
+        "  smtp_username: mailer\n  smtp_password: \"{{ vault_smtp_password }}\"\n"
+        "  from_address: mailer@example.com\n")
+    tasks = [{"name": "validate", "mailops.orchestrator_email.validate": {"path": str(config_file)}},
+             {"name": "apply", "mailops.orchestrator_email.settings": {"path": str(config_file)}}]
+    play = render_play(tasks, store.module_defaults)
+    result = ansible.playbook(play, extra_vars={"vault_smtp_password": PASSWORD, "port": 2525}, verbosity=3)
+    assert result.rc == 0, result
+    assert result.task("apply")["changed"] is True
+    stored = store.read_back()["host"]
+    assert stored["Email.Smtp.Password"] == PASSWORD
+    assert stored["Email.Smtp.Port"] == "2525"
+    assert_no_secret(result, PASSWORD)
+    again = ansible.playbook(play, extra_vars={"vault_smtp_password": PASSWORD, "port": 2525})
+    assert again.task("apply")["changed"] is False
+    missing = ansible.playbook(render_play([{"name": "apply", "mailops.orchestrator_email.settings": {
+        "path": str(tmp_path / "nope.yml")}}], store.module_defaults))
+    assert missing.rc != 0 and missing.task("apply")["cause"] == "file_error"
