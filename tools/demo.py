@@ -68,8 +68,8 @@ def main():
     step("Effective settings of each organization")
     info = effective_settings()
     host = info["host"]["settings"]
-    print("host     : %s:%s secure=%s from=%s" % (host["smtp_host"], host["smtp_port"], host["secure"],
-                                                 host["from_address"]))
+    print("host     : %s:%s secure=%s from=%s" % (
+        host["smtp_host"], host["smtp_port"], host["secure"], host["from_address"]))
     for name in ("finance", "hr"):
         org = info["organizations"].get(name)
         if org is None:

@@ -63,9 +63,9 @@ def preflight(params):
     settings, label = resolve_settings(params, need_password=bool(params.get("check_auth")))
     timeout = params["timeout"]
     steps = Steps()
-    session = SmtpSession(settings, timeout, tls_context(params["validate_certs"], params.get("ca_path"),
-                                                           params.get("min_tls_version")),
-                          tls_mode=params["tls_mode"], allow_plaintext_auth=True, steps=steps)
+    context = tls_context(params["validate_certs"], params.get("ca_path"), params.get("min_tls_version"))
+    session = SmtpSession(settings, timeout, context, tls_mode=params["tls_mode"], allow_plaintext_auth=True,
+                          steps=steps)
     planned = ["dns", "tcp", "smtp", "tls", "revocation", "auth"]
     try:
         session.open()
@@ -193,6 +193,7 @@ def verify(params, check_mode):
         attempts += 1
         session = SmtpSession(settings, params["timeout"], context, tls_mode=params["tls_mode"],
                               allow_plaintext_auth=params["allow_plaintext_auth"])
+        error = None
         try:
             session.open()
             session.login()

@@ -4,8 +4,6 @@ Every diagnosis code is produced by a real fault, and each test asserts the exac
 """
 import ssl
 
-import pytest
-
 from tests.lib.backends import SqliteBackend, render_play
 from tests.lib.smtp_servers import (
     Authority,

@@ -204,7 +204,7 @@ class FilteredPort(object):
         self.sock.listen(0)
         self.port = self.sock.getsockname()[1]
         self.fillers = []
-        for _ in range(4):
+        for _index in range(4):
             filler = socket.socket()
             filler.setblocking(False)
             try:
@@ -306,7 +306,7 @@ def _serve(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run an SMTP server on 127.0.0.1 until SIGTERM")
     serve.add_argument("--mode", choices=["plain", "starttls", "implicit"], default="starttls")
