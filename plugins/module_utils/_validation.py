@@ -53,6 +53,7 @@ NO_LINE_BREAK_PATTERN = r"^[^\r\n]*$"
 _HOSTNAME_RE = re.compile(HOSTNAME_PATTERN)
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
 _GUID_RE = re.compile(GUID_PATTERN)
+APP_PASSWORD_RE = re.compile(r"[A-Za-z]{4}(?: ?[A-Za-z]{4}){3}")
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -274,6 +275,12 @@ def _check_scope(col, path, decl, allowed_keys, is_org):
                 col.error(_join(path, "from_address"),
                           "must be the same as smtp_username for Gmail ('%s'), or a send-as alias "
                           "of that account listed in gmail_send_as" % user)
+        password = settings.get("smtp_password")
+        if isinstance(password, str) and "{{" not in password and not APP_PASSWORD_RE.fullmatch(password):
+            col.warn(_join(path, "smtp_password"),
+                     "does not look like a Google App Password (16 letters, spaces allowed): plain account "
+                     "passwords stopped working when Google ended 'less secure apps' (2022 for personal "
+                     "accounts, 2024 for Workspace); create an App Password (needs 2-Step Verification)")
     elif send_as:
         col.warn(_join(path, "gmail_send_as"), "is only used for Gmail hosts; ignored")
     return {"settings": settings, "partition_id": partition_id}

@@ -31,12 +31,15 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 HOST = "127.0.0.1"
+# aiosmtpd warns about its own deprecated attribute on every AUTH.
+warnings.filterwarnings("ignore", message="Session.login_data")
 
 
 def free_port():

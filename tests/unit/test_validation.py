@@ -253,3 +253,15 @@ def test_schema_has_title_and_description_on_every_property():
             for i, value in enumerate(node):
                 walk(value, "%s[%d]" % (path, i))
     walk(build_schema(), "#")
+
+
+@pytest.mark.parametrize("password,warns", [
+    ("abcd efgh ijkl mnop", False), ("abcdefghijklmnop", False), ("my-Account-pass1", True), ("short", True),
+])
+def test_gmail_app_password_warning(password, warns):
+    errors, warnings, _n = validate_config(with_("organizations.finance.smtp_password", password))
+    assert errors == []
+    found = [w for w in warnings if w.startswith("organizations.finance.smtp_password:")]
+    assert bool(found) is warns
+    if found:
+        assert "less secure apps" in found[0] and password not in found[0]
