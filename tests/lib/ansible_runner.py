@@ -43,14 +43,14 @@ class PlaybookResult(object):
 
     def task(self, name):
         """The result of the (last) task with this name."""
-        found = [r for r in self.records if r["task"] == name]
+        found = [r for r in self.records if r["task"] == name or r["task"].endswith(" : " + name)]
         if not found:
             raise AssertionError("no task named %r ran; tasks: %r\n%s" % (
                 name, [r["task"] for r in self.records], self.output[-4000:]))
         return found[-1]["result"]
 
     def status(self, name):
-        return [r for r in self.records if r["task"] == name][-1]["status"]
+        return [r for r in self.records if r["task"] == name or r["task"].endswith(" : " + name)][-1]["status"]
 
     def __repr__(self):
         return "PlaybookResult(rc=%d)\n%s" % (self.rc, self.output[-6000:])
