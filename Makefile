@@ -22,7 +22,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv build install schema readme unit integration sanity lint docs molecule test run bench clean
+.PHONY: help venv build install schema readme changelog changelog-lint unit integration sanity lint docs molecule test run bench clean
 
 help:
 	@echo "make run    - demo: loopback SMTP server, apply the example config, show the email"
@@ -62,6 +62,12 @@ schema: $(VENV)/.stamp-run $(SRC_LINK)
 readme:
 	$(PYTHON) tools/build_readme.py
 
+# CHANGELOG.md for the current version from changelogs/fragments (fragments are kept).
+RELEASE_DATE := 2026-11-24
+changelog: $(VENV)/.stamp-test
+	rm -f changelogs/changelog.yaml
+	$(BIN)/antsibull-changelog release --version $(VERSION) --date $(RELEASE_DATE)
+
 # --- tests -----------------------------------------------------------------------------------
 unit: $(VENV)/.stamp-test $(SRC_LINK)
 	$(BIN)/python -m pytest -q tests/unit
@@ -72,8 +78,21 @@ integration: $(VENV)/.stamp-test install
 sanity: $(VENV)/.stamp-test
 	tools/sanity.sh
 
-test: unit integration sanity
-	@echo "make test: all suites passed"
+lint: $(VENV)/.stamp-test install
+	$(BIN)/ansible-lint --nocolor --profile production
+
+docs: $(VENV)/.stamp-test install
+	tools/docs.sh
+
+changelog-lint: $(VENV)/.stamp-test
+	$(BIN)/antsibull-changelog lint
+
+molecule: $(VENV)/.stamp-test install
+	cd roles/smtp && $(BIN)/molecule test
+	cd roles/gmail && $(BIN)/molecule test
+
+test: unit integration sanity lint docs changelog-lint molecule
+	@echo "make test: every suite passed (unit, integration, sanity, lint, docs, changelog, molecule)"
 
 # --- the demo --------------------------------------------------------------------------------
 run: $(VENV)/.stamp-run install
