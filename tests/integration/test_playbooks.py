@@ -111,8 +111,8 @@ def test_gmail_role_preset_rule_and_warning(ansible, tmp_path):
     base = {"orchestrator_email_store": store.module_defaults, "orchestrator_email_preflight": False,
             "orchestrator_email_organization": "finance",
             "orchestrator_email_gmail_username": "finance.robots@gmail.com"}
-    good = ansible.playbook(render_play([role]), extra_vars=dict(base, orchestrator_email_gmail_app_password=
-                                                                  "abcd efgh ijkl mnop"))
+    app_password = "abcd efgh ijkl mnop"
+    good = ansible.playbook(render_play([role]), extra_vars=dict(base, orchestrator_email_gmail_app_password=app_password))
     assert good.rc == 0, good
     stored = store.read_back()["organizations.finance"]
     assert stored["Email.Smtp.Host"] == "smtp.gmail.com" and stored["Email.Smtp.Port"] == "587"
@@ -121,8 +121,8 @@ def test_gmail_role_preset_rule_and_warning(ansible, tmp_path):
     assert stored["Email.Smtp.FromDisplayName"] == "Orchestrator System Notifications"
     assert "App Password" not in good.output
 
-    weak = ansible.playbook(render_play([role]), extra_vars=dict(base, orchestrator_email_gmail_app_password=
-                                                                  "MyPlainPassw0rd!"))
+    weak = ansible.playbook(render_play([role]), extra_vars=dict(base,
+                                                                 orchestrator_email_gmail_app_password="MyPlainPassw0rd!"))
     assert weak.rc == 0
     assert "less secure apps" in weak.output and "MyPlainPassw0rd!" not in weak.output
 
