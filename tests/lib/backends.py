@@ -4,8 +4,10 @@ Each backend gives the module options that point the collection at it (``module_
 independent read-back that does not go through the collection (``read_back``), and a snapshot for
 "nothing was written" checks. Tests parametrized with the ``store`` fixture run once per backend.
 """
+import copy
 import os
 import sqlite3
+import uuid
 
 import yaml
 
@@ -61,7 +63,59 @@ class SqliteBackend(object):
         pass
 
 
-BACKENDS = {"sqlite": SqliteBackend}
+class IdentityBackend(object):
+    """The vendor's Identity API, served by the emulator on loopback for the duration of a test."""
+
+    name = "identity"
+    password_readable = False
+
+    def __init__(self, workdir=None, request=None, **emulator_options):
+        from tests.lib.identity_emulator import IdentityEmulator
+        self.emulator = IdentityEmulator(**emulator_options).start()
+        self.partitions = {}
+
+    @property
+    def module_defaults(self):
+        return {"store_type": "identity", "identity_url": self.emulator.url,
+                "client_id": self.emulator.client_id, "client_secret": self.emulator.client_secret}
+
+    def partition_id(self, name):
+        partition = str(uuid.uuid5(uuid.NAMESPACE_URL, "orchestrator-email-test/" + name))
+        self.partitions[partition] = name
+        return partition
+
+    def org_extra(self, name):
+        return {"partition_id": self.partition_id(name)}
+
+    def read_back(self):
+        out = {}
+        for partition, values in copy.deepcopy(self.emulator.state).items():
+            if partition == "":
+                label = "host"
+            else:
+                label = "organizations." + self.partitions.get(partition, partition)
+            out[label] = values
+        return out
+
+    def snapshot(self):
+        return copy.deepcopy(self.emulator.state)
+
+    def secret_haystacks(self):
+        """The request log, less the bodies that must carry a secret (token requests carry the
+        client secret, PUT requests the SMTP password)."""
+        out = []
+        for request in self.emulator.requests:
+            entry = dict(request)
+            if request["path"].endswith("/connect/token") or request["method"] == "PUT":
+                entry.pop("body")
+            out.append(repr(entry))
+        return out
+
+    def close(self):
+        self.emulator.stop()
+
+
+BACKENDS = {"sqlite": SqliteBackend, "identity": IdentityBackend}
 
 
 def render_play(tasks, module_defaults=None, name="test", gather_facts=False, extra=None):
