@@ -35,7 +35,7 @@ options:
         collection schema C(schemas/email-settings.schema.json) (see the README).
       - Every C(smtp_password) inside it is treated as a secret.
       - Mutually exclusive with O(path) and the flat options below.
-    type: dict
+    type: raw
   path:
     description:
       - A YAML or JSON file with the declared configuration, read B(on the controller) by the action
@@ -188,7 +188,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module
 def main():
     module = new_module(
         argument_spec=store_argspec(
-            config=dict(type="dict"),
+            config=dict(type="raw"),
             path=dict(type="path"),
             exclusive=dict(type="bool", default=False),
             update_password=dict(type="str", choices=["on_create", "always"], default="on_create",

@@ -33,7 +33,7 @@ options:
       - The declared configuration, with the keys C(host) and/or C(organizations), as documented in
         the collection README and schema. Passwords inside it are treated as secrets.
       - Mutually exclusive with O(path).
-    type: dict
+    type: raw
   path:
     description:
       - A YAML or JSON file with the declared configuration, read B(on the controller) by the action
@@ -114,7 +114,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module
 def main():
     module = new_module(
         argument_spec=store_argspec(
-            config=dict(type="dict"),
+            config=dict(type="raw"),
             path=dict(type="path"),
             fail_on_error=dict(type="bool", default=True),
         ),

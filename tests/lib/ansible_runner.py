@@ -105,7 +105,12 @@ class Ansible(object):
             os.unlink(log)
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, playbook]
         if extra_vars:
-            cmd += ["-e", json.dumps(extra_vars)]
+            # As users pass vaulted variables: from a file (-e @file). Ansible prints the command
+            # line, inline -e values included, at -vvvv.
+            vars_file = os.path.join(self.workdir, "extra-vars-%d.json" % self._count)
+            with open(vars_file, "w") as handle:
+                json.dump(extra_vars, handle)
+            cmd += ["-e", "@" + vars_file]
         if check:
             cmd.append("--check")
         if diff:

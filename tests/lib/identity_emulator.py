@@ -47,13 +47,14 @@ class IdentityEmulator(object):
         self.thread = None
 
     # -- test controls --------------------------------------------------------------------------
-    def fail_next(self, count, status=500, retry_after=None):
+    def fail_next(self, count, status=500, retry_after=None, method=None):
         with self.lock:
-            self.faults.extend([("status", status, retry_after)] * count)
+            self.faults.extend([("status", status, retry_after, method)] * count)
 
-    def delay_next(self, count, seconds):
+    def delay_next(self, count, seconds, method=None):
+        """Answer the next ``count`` requests (of ``method``, if given) only after ``seconds``."""
         with self.lock:
-            self.faults.extend([("delay", seconds, None)] * count)
+            self.faults.extend([("delay", seconds, None, method)] * count)
 
     def expire_tokens(self):
         with self.lock:
@@ -122,7 +123,11 @@ class _Handler(BaseHTTPRequestHandler):
             emu.requests.append({"method": method, "path": parts.path, "query": parts.query,
                                  "headers": dict(self.headers), "body": body.decode("utf-8", "replace"),
                                  "client": self.client_address})
-            fault = emu.faults.pop(0) if emu.faults else None
+            fault = None
+            for index, candidate in enumerate(emu.faults):
+                if candidate[3] in (None, method):
+                    fault = emu.faults.pop(index)
+                    break
         if fault and fault[0] == "delay":
             time.sleep(fault[1])
         elif fault and fault[0] == "status":
