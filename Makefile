@@ -98,5 +98,9 @@ test: unit integration sanity lint docs changelog-lint molecule
 run: $(VENV)/.stamp-run install
 	$(BIN)/python tools/demo.py
 
+# --- the benchmark (not a test: it prints a table and writes benchmarks/results.md) -------------
+bench: $(VENV)/.stamp-test $(VENV)/.stamp-bench
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(BUILD)

@@ -9,13 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-from ansible_collections.mailops.orchestrator_email.plugins.plugin_utils._declared_file import run_with_declared_file
+from ansible_collections.mailops.orchestrator_email.plugins.plugin_utils._declared_file import DeclaredFileAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        return run_with_declared_file(self, result, "mailops.orchestrator_email.validate", task_vars)
+class ActionModule(DeclaredFileAction):
+    MODULE = "mailops.orchestrator_email.validate"

@@ -23,6 +23,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
     mask_settings,
     settings_from_store,
 )
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module import declared_config_param
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store import Scope, open_store
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (
     scope_config,
@@ -59,7 +60,7 @@ def load_config_file(path):
 
 def validate_command(module):
     params = module.params
-    config = params["config"] if params.get("config") is not None else load_config_file(params["path"])
+    config = declared_config_param(params) if params.get("config") is not None else load_config_file(params["path"])
     errors, warnings, normalized = validate_config(config)
     result = {"changed": False, "valid": not errors, "errors": errors, "warnings": warnings}
     if normalized is not None:
@@ -73,7 +74,7 @@ def declared_config(params):
     """The configuration a settings call declares: ``config``, ``path`` (read here only when the
     module runs without its action plugin) or the flat options of one scope."""
     if params.get("config") is not None:
-        return params["config"]
+        return declared_config_param(params)
     if params.get("path") is not None:
         return load_config_file(params["path"])
     settings = dict((name, params.get(name)) for name in SCOPE_OPTIONS)

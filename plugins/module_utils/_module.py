@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import (
     OrchestratorEmailError,
 )
@@ -30,19 +32,30 @@ def run(module, handler):
     module.exit_json(**result)
 
 
+def declared_config_param(params):
+    """The ``config`` option: a mapping, or the JSON document the action plugins send for ``path``."""
+    config = params.get("config")
+    if isinstance(config, str) and config.lstrip().startswith("{"):
+        try:
+            return json.loads(config)
+        except ValueError:
+            return config
+    return config
+
+
 def secret_values(params):
     """Every secret inside the free-form ``config`` option (declared options use ``no_log``)."""
     from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (
         collect_secrets,
     )
-    return collect_secrets(params.get("config"))
+    return collect_secrets(declared_config_param(params))
 
 
 def compact_invocation(params):
     """The module args to echo back in ``invocation``: a declared ``config`` is summarized, since
     echoing thousands of organizations back costs time and says nothing new."""
     args = dict(params)
-    config = args.get("config")
+    config = declared_config_param(params)
     if isinstance(config, dict):
         orgs = config.get("organizations")
         args["config"] = "(declared configuration: %s, %d organization(s))" % (

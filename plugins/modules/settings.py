@@ -34,6 +34,7 @@ options:
       - A whole declared configuration with C(host) and/or C(organizations), in the format of the
         collection schema C(schemas/email-settings.schema.json) (see the README).
       - Every C(smtp_password) inside it is treated as a secret.
+      - A JSON document of the configuration (a string) is accepted too; the action plugin sends O(path) that way.
       - Mutually exclusive with O(path) and the flat options below.
     type: raw
   path:

@@ -31,7 +31,8 @@ options:
   config:
     description:
       - The declared configuration, with the keys C(host) and/or C(organizations), as documented in
-        the collection README and schema. Passwords inside it are treated as secrets.
+        the collection README and schema, or a JSON document of it (a string). Passwords inside it
+        are treated as secrets.
       - Mutually exclusive with O(path).
     type: raw
   path:

@@ -14,10 +14,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import yaml
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
 
 try:
     from ansible.template import trust_as_template
@@ -67,10 +70,23 @@ def run_with_declared_file(action, result, module_name, task_vars):
             result.update(failed=True, msg="parameters are mutually exclusive: config|path")
             return result
         try:
-            args["config"] = load_declared_file(action, path)
+            # Handed to the module as one JSON document: AnsibleModule would otherwise deep-copy
+            # and type-check every value of thousands of organizations.
+            args["config"] = json.dumps(load_declared_file(action, path))
         except (AnsibleError, OSError) as exc:
             result.update(failed=True, cause="file_error",
                           msg="cannot read the declared configuration %s: %s" % (path, to_text(exc)))
             return result
     result.update(action._execute_module(module_name=module_name, module_args=args, task_vars=task_vars))
     return result
+
+
+class DeclaredFileAction(ActionBase):
+    """Base of the action plugins whose module takes ``config`` or, read on the controller, ``path``."""
+
+    TRANSFERS_FILES = False
+    MODULE = None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(DeclaredFileAction, self).run(tmp, task_vars)
+        return run_with_declared_file(self, result, self.MODULE, task_vars)

@@ -23,11 +23,13 @@ CLIENT_SECRET = "Zq9-Leak-Probe-Client-Secret-1717"
 
 
 def big_config(orgs, port):
+    organizations = {}
+    for i in range(orgs):
+        organizations["org%05d" % i] = {
+            "smtp_host": "relay%d.example.com" % (i % 7), "smtp_port": port, "smtp_username": "u%d" % i,
+            "smtp_password": "p-%d-%d" % (i, port), "from_address": "o%d@example.com" % i}
     return {"host": {"smtp_host": "smtp.example.com", "smtp_port": port, "from_address": "h@example.com"},
-            "organizations": dict(("org%05d" % i, {"smtp_host": "relay%d.example.com" % (i % 7), "smtp_port": port,
-                                                    "smtp_username": "u%d" % i, "smtp_password": "p-%d-%d" % (i, port),
-                                                    "from_address": "o%d@example.com" % i})
-                                  for i in range(orgs))}
+            "organizations": organizations}
 
 
 def rows(path):
@@ -144,7 +146,7 @@ def test_eight_playbooks_at_once_lose_nothing(ansible, tmp_path):
                                        ansible.inventory, play], env=env, cwd=ansible.workdir,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
     for proc in procs:
-        out, _ = proc.communicate(timeout=240)
+        out, _err = proc.communicate(timeout=240)
         assert proc.returncode == 0, out.decode()[-2000:]
     stored = store.read_back()
     assert len(stored) == 200
@@ -215,7 +217,9 @@ def test_secret_leak_sweep_at_vvvv(ansible, tmp_path):
              "vars": {"orchestrator_email_store": store.module_defaults, "orchestrator_email_smtp_host": "127.0.0.1",
                       "orchestrator_email_smtp_port": server.port, "orchestrator_email_smtp_username": "mailer",
                       "orchestrator_email_smtp_password": "{{ probe_password }}",
-                      "orchestrator_email_from_address": "m@example.com", "orchestrator_email_ca_path": server.ca_path, "orchestrator_email_verify_to": ["a@example.com"]}},
+                      "orchestrator_email_from_address": "m@example.com",
+                      "orchestrator_email_ca_path": server.ca_path,
+                      "orchestrator_email_verify_to": ["a@example.com"]}},
             {"name": "gmail role", "ansible.builtin.include_role": {"name": "mailops.orchestrator_email.gmail"},
              "vars": {"orchestrator_email_store": store.module_defaults, "orchestrator_email_preflight": False,
                       "orchestrator_email_organization": "gm", "orchestrator_email_gmail_username": "g@gmail.com",
@@ -244,8 +248,8 @@ def test_secret_leak_sweep_at_vvvv(ansible, tmp_path):
                 {"name": "apply", "mailops.orchestrator_email.settings": {"config": {"host": {
                     "smtp_host": "smtp.example.com", "smtp_username": "m", "smtp_password": "{{ probe_password }}",
                     "from_address": "m@example.com"}}, "update_password": "always"}},
-                {"name": "info", "mailops.orchestrator_email.settings_info": {"organization": "x",
-                                                                                "partition_id": identity.partition_id("x")}},
+                {"name": "info", "mailops.orchestrator_email.settings_info": {
+                    "organization": "x", "partition_id": identity.partition_id("x")}},
                 {"name": "verify", "mailops.orchestrator_email.verify": {"via": "store", "to": ["a@example.com"]}},
                 {"name": "wrong secret", "mailops.orchestrator_email.settings_info": {
                     "client_secret": "{{ probe_client_secret }}-wrong"}, "ignore_errors": True},
@@ -288,9 +292,12 @@ def test_smtp_drop_mid_data_then_rerun_converges(ansible):
 def test_identity_timeout_mid_apply_then_rerun_converges(ansible):
     store = IdentityBackend()
     try:
+        organizations = {}
+        for i in range(6):
+            organizations["org%d" % i] = dict({"smtp_host": "relay", "from_address": "o%d@example.com" % i},
+                                              **store.org_extra("org%d" % i))
         cfg = {"host": {"smtp_host": "smtp.example.com", "from_address": "h@example.com"},
-               "organizations": dict(("org%d" % i, dict({"smtp_host": "relay", "from_address": "o%d@example.com" % i},
-                                                         **store.org_extra("org%d" % i))) for i in range(6))}
+               "organizations": organizations}
         play = render_play([{"name": "apply", "mailops.orchestrator_email.settings": {
             "config": cfg, "request_timeout": 0.5}}], store.module_defaults)
         store.emulator.delay_next(40, 1.5, method="PUT")

@@ -15,8 +15,8 @@ YAMLISH = st.recursive(SCALARS, lambda children: st.one_of(
     st.dictionaries(st.one_of(KEYS, st.integers(), st.booleans()), children, max_size=6)), max_leaves=30)
 CONFIGS = st.one_of(YAMLISH, st.fixed_dictionaries({}, optional={
     "host": st.dictionaries(KEYS, SCALARS, max_size=10),
-    "organizations": st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.dictionaries(KEYS, SCALARS,
-                                                                                                max_size=10)),
+    "organizations": st.dictionaries(st.text(max_size=8),
+                                     st.one_of(st.none(), st.dictionaries(KEYS, SCALARS, max_size=10)),
                                      max_size=4)}))
 
 
