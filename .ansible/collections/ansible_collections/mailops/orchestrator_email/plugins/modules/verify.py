@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailops.orchestrator_email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: verify
+short_description: Send a verification email through the Orchestrator email settings under test
+version_added: 0.1.0
+description:
+  - Sends a verification email from the managed host through explicit settings, or through the
+    effective settings of the host or an O(organization) read from the store.
+  - Implicit TLS on port 465, STARTTLS when secure on any other port, plain otherwise; never falls
+    back to clear text when TLS fails, and refuses to send credentials over an unencrypted
+    connection unless O(allow_plaintext_auth).
+  - Anonymous without a username; AUTH PLAIN or LOGIN (as the server offers) otherwise. A domain is
+    sent as C(DOMAIN\username), the form Windows SMTP servers expect from a network credential.
+  - "The message has C(From: \"display name\" <from_address>), C(To), C(Date), a C(Message-ID), a
+    subject and body naming the scope and the time, and an C(X-Orchestrator-Email-Verification)
+    header with the RV(token) that the result returns, so a pipeline can find the message."
+  - Temporary failures (4xx replies such as 421, a dropped connection) are retried O(retries) times
+    with exponential backoff; permanent ones (5xx, bad credentials, refused recipients) fail at once
+    with the server's reply and a cause code.
+  - With O(via=store), the settings store's server sends the test email itself (the identity store's
+    C(VerifySmtpSettings)), proving the mail path from the Orchestrator server instead.
+author:
+  - mailops engineering (@mailops)
+extends_documentation_fragment:
+  - mailops.orchestrator_email.smtp
+  - mailops.orchestrator_email.store
+  - mailops.orchestrator_email.attributes
+options:
+  to:
+    description: Recipients.
+    type: list
+    elements: str
+    required: true
+  subject:
+    description: Subject; by default it names the scope and the time.
+    type: str
+  body:
+    description: Body text; by default it names the scope, the time, the server and the token.
+    type: str
+  from_address:
+    description: From address; defaults to the stored one.
+    type: str
+  from_display_name:
+    description: From display name; defaults to the stored one.
+    type: str
+  allow_plaintext_auth:
+    description: Allow sending credentials over a connection without TLS.
+    type: bool
+    default: false
+  retries:
+    description: How many times a temporary failure is retried.
+    type: int
+    default: 2
+  retry_delay:
+    description: Seconds before the first retry; doubled for each further one.
+    type: float
+    default: 1.0
+  via:
+    description:
+      - V(smtp) sends from the managed host. V(store) asks the store's server to send (O(store_type=identity) only).
+    type: str
+    choices: [smtp, store]
+    default: smtp
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: Connects, starts TLS, logs in, and sends MAIL FROM and RCPT TO, then RSET and QUIT - the
+      credentials and recipients are proven, nothing is sent.
+  diff_mode:
+    description: Will return details on what has changed when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode with the same arguments, the second
+      invocation indicates no change.
+    support: none
+    details: Every run sends a new message.
+seealso:
+  - module: mailops.orchestrator_email.preflight
+"""
+
+EXAMPLES = r"""
+- name: Send a verification email with the host settings from the store
+  mailops.orchestrator_email.verify:
+    to: [ops@example.com]
+  register: verification
+
+- name: Verify an organization's Gmail settings
+  mailops.orchestrator_email.verify:
+    organization: finance
+    to: [finance-team@example.com]
+
+- name: Prove the mail path from the Orchestrator server itself
+  mailops.orchestrator_email.verify:
+    via: store
+    to: [ops@example.com]
+  module_defaults:
+    group/mailops.orchestrator_email.orchestrator_email:
+      store_type: identity
+      identity_url: https://orch.example.com/identity
+      client_id: "{{ orchestrator_client_id }}"
+      client_secret: "{{ vault_orchestrator_client_secret }}"
+"""
+
+RETURN = r"""
+token:
+  description: The value of the X-Orchestrator-Email-Verification header of the message.
+  returned: when O(via=smtp)
+  type: str
+  sample: 6f1c2a4e0b7d4c1e9a532f9d8e7c6b5a
+message_id:
+  description: The Message-ID of the message.
+  returned: when O(via=smtp)
+  type: str
+  sample: "<170.12.6f1c2a4e0b7d@example.com>"
+accepted:
+  description: Recipients the server accepted.
+  returned: when O(via=smtp)
+  type: list
+  elements: str
+refused:
+  description: Recipients the server refused, with its reply.
+  returned: when O(via=smtp)
+  type: dict
+server_reply:
+  description: The server's reply to the message (or to RSET in check mode).
+  returned: when O(via=smtp)
+  type: str
+  sample: "250 Message accepted for delivery"
+tls_version:
+  description: The TLS version of the connection, or null without TLS.
+  returned: when O(via=smtp)
+  type: str
+  sample: TLSv1.3
+attempts:
+  description: How many attempts it took.
+  returned: when O(via=smtp)
+  type: int
+  sample: 1
+elapsed_ms:
+  description: Milliseconds from the first connection to the end.
+  returned: always
+  type: int
+sent:
+  description: Whether a message was sent (false in check mode).
+  returned: always
+  type: bool
+"""
+
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._mailpath import verify
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module import new_module, run
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._smtp_args import smtp_argspec
+
+
+def main():
+    module = new_module(
+        argument_spec=smtp_argspec(
+            to=dict(type="list", elements="str", required=True),
+            subject=dict(type="str"),
+            body=dict(type="str"),
+            from_address=dict(type="str"),
+            from_display_name=dict(type="str"),
+            allow_plaintext_auth=dict(type="bool", default=False),
+            retries=dict(type="int", default=2),
+            retry_delay=dict(type="float", default=1.0),
+            via=dict(type="str", choices=["smtp", "store"], default="smtp"),
+        ),
+        supports_check_mode=True,
+    )
+    run(module, lambda m: verify(m.params, m.check_mode))
+
+
+if __name__ == "__main__":
+    main()
