@@ -2,10 +2,11 @@
 
 1. starts a loopback SMTP server (STARTTLS + AUTH, trustme certificates) that stores what it gets;
 2. playbooks/install.yml: preflight, apply the host settings, send a verification email;
-3. playbooks/apply.yml with examples/email-settings.yml (host + two organizations), twice;
+3. playbooks/apply.yml with examples/email-settings.yml (host + two organizations; a copy in build/demo/
+   pointed at the loopback server), twice;
 4. playbooks/drift.yml: "no drift";
 5. prints each organization's effective settings and the verification email that arrived;
-6. stops the server (also on failure). Everything it creates is under build/demo/.
+6. stops the server (also on failure, Ctrl-C or SIGTERM). Everything it creates is under build/demo/.
 """
 import email
 import email.policy
@@ -17,6 +18,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -73,6 +76,20 @@ def start_smtp():
         return proc, json.load(handle)
 
 
+def write_declared_copy(server):
+    """examples/email-settings.yml with its SMTP servers replaced by the loopback one."""
+    with open(os.path.join(ROOT, "examples", "email-settings.yml")) as handle:
+        config = yaml.safe_load(handle)
+    for scope in [config["host"]] + list(config["organizations"].values()):
+        if "smtp_host" in scope:
+            scope.update(smtp_host=server["host"], smtp_port=server["port"])
+    name = "email-settings.yml"
+    with open(os.path.join(DEMO, name), "w") as handle:
+        handle.write("# examples/email-settings.yml pointed at the demo's loopback SMTP server (tools/demo.py)\n")
+        yaml.safe_dump(config, handle, sort_keys=False)
+    return name
+
+
 def show_settings():
     cmd = [os.path.join(BIN, "ansible"), "localhost", "-i", INVENTORY, "-m",
            "mailops.orchestrator_email.settings_info", "-a", "store_path=%s" % STORE, "-o"]
@@ -102,7 +119,15 @@ def show_mail():
             print("  %s: %s" % (header, message[header]))
 
 
+def _stop(signum, _frame):
+    # SIGTERM/SIGHUP (a CI job cancelled, the terminal closed) run the `finally` below like Ctrl-C,
+    # so the SMTP server never outlives the demo (it also stops by itself after --max-seconds).
+    raise SystemExit(128 + signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     os.makedirs(DEMO, exist_ok=True)
     with open(INVENTORY, "w") as handle:
         handle.write('localhost ansible_connection=local ansible_python_interpreter="%s"\n' % sys.executable)
@@ -120,14 +145,15 @@ def main():
             "orchestrator_email_from_address": USER,
             "orchestrator_email_from_display_name": "Orchestrator System Notifications",
             "orchestrator_email_ca_path": server["ca_path"], "orchestrator_email_verify_to": ["ops@example.com"]})
-        declared = ["config_file=%s" % os.path.join(ROOT, "examples", "email-settings.yml"), store, SECRETS,
-                    {"demo_smtp_host": server["host"], "demo_smtp_port": server["port"]}]
+        # Run from build/demo/ as a user runs them from a GitOps checkout: a relative config_file,
+        # the drift reports in the working directory.
+        declared = ["config_file=%s" % write_declared_copy(server), store, SECRETS]
         step("playbooks/apply.yml: examples/email-settings.yml (host + 2 organizations)")
         playbook("apply.yml", *declared)
         step("playbooks/apply.yml again: nothing to change")
         playbook("apply.yml", *declared)
         step("playbooks/drift.yml: the store matches the file")
-        playbook("drift.yml", *(declared + [{"report_dir": DEMO}]))
+        playbook("drift.yml", *declared)
         with open(os.path.join(DEMO, "drift-report.md")) as handle:
             print(handle.read())
         step("Effective settings of each organization (passwords are never shown)")

@@ -60,6 +60,38 @@ def test_apply_then_drift_reports(ansible, tmp_path):
     assert SECRET not in (tmp_path / "drift-report.json").read_text() + markdown
 
 
+def test_relative_paths_are_relative_to_the_working_directory(ansible, tmp_path):
+    """As documented: the playbooks by name, `-e config_file=email-settings.yml`, no report_dir.
+
+    The declared file is found and the reports land where ansible-playbook runs (not next to the
+    installed playbook, and not in a stale $PWD)."""
+    store = SqliteBackend(str(tmp_path))
+    write_config(tmp_path / "email-settings.yml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    extra = {"config_file": "email-settings.yml", "vault_smtp_password": SECRET,
+             "orchestrator_email_store": store.module_defaults}
+    assert ansible.workdir == str(tmp_path)
+    drift = ansible.playbook("mailops.orchestrator_email.drift", extra_vars=extra, env={"PWD": str(elsewhere)})
+    assert drift.rc == 2, drift
+    assert json.loads((tmp_path / "drift-report.json").read_text())["drift"] is True
+    assert "**Drift: " in (tmp_path / "drift-report.md").read_text()
+    assert str(tmp_path / "drift-report.md") in drift.output
+    applied = ansible.playbook("mailops.orchestrator_email.apply", extra_vars=extra, env={"PWD": str(elsewhere)})
+    assert applied.rc == 0, applied
+    (tmp_path / "reports").mkdir()
+    clean = ansible.playbook("mailops.orchestrator_email.drift", extra_vars=dict(extra, report_dir="reports"))
+    assert clean.rc == 0, clean
+    assert "No drift" in (tmp_path / "reports" / "drift-report.md").read_text()
+    broken = ansible.playbook("mailops.orchestrator_email.drift",
+                              extra_vars=dict(extra, report_dir="reports", config_file="missing.yml"))
+    assert broken.rc != 0 and "missing.yml" in broken.output
+    assert list((tmp_path / "reports").iterdir()) == [], "a failed check left the earlier report behind"
+    assert list(elsewhere.iterdir()) == []
+    installed = os.path.join(ansible.collections_path, "ansible_collections", "mailops", "orchestrator_email", "playbooks")
+    assert not [n for n in os.listdir(installed) if n.startswith("drift-report")]
+
+
 def test_apply_exclusive_and_missing_file(ansible, tmp_path):
     store = SqliteBackend(str(tmp_path))
     config = write_config(tmp_path / "email-settings.yml")
@@ -87,6 +119,12 @@ def test_install_playbook_with_the_smtp_role(ansible, tmp_path):
             "orchestrator_email_verify_to": ["ops@example.com"], "orchestrator_email_smtp_timeout": 3,
         }
         install = os.path.join(PLAYBOOKS, "install.yml")
+        # Check mode on an empty store: the verification checks the declared settings (nothing
+        # stored yet) and stops before DATA; nothing is written, nothing is sent.
+        checked = ansible.playbook(install, extra_vars=extra, check=True)
+        assert checked.rc == 0, checked
+        assert checked.task("Apply the email settings")["changed"] is True
+        assert store.snapshot() is None and server.messages == []
         first = ansible.playbook(install, extra_vars=extra, verbosity=3)
         assert first.rc == 0, first
         prefix = "mailops.orchestrator_email.smtp : "
