@@ -64,7 +64,7 @@ def preflight(params):
     timeout = params["timeout"]
     steps = Steps()
     context = tls_context(params["validate_certs"], params.get("ca_path"), params.get("min_tls_version"))
-    session = SmtpSession(settings, timeout, context, tls_mode=params["tls_mode"], allow_plaintext_auth=True,
+    session = SmtpSession(settings, timeout, context, tls_mode=params["tls_mode"], allow_plaintext_auth=False,
                           steps=steps)
     planned = ["dns", "tcp", "smtp", "tls", "revocation", "auth"]
     try:
@@ -80,7 +80,11 @@ def preflight(params):
                 steps.run("revocation", "%s:%s" % (host, port), lambda h=host, p=port: _http_probe(h, p, timeout))
             except MailError:
                 pass
-        if params.get("check_auth") and settings.get("smtp_username"):
+        if params.get("check_auth") and settings.get("smtp_username") and session.tls is None:
+            # Never send the password in clear text to test it.
+            steps.add("auth", session.target, "warning",
+                      "credentials not sent: the connection is not encrypted (secure is off)")
+        elif params.get("check_auth") and settings.get("smtp_username"):
             def auth():
                 session.login()
                 return "authenticated as %s" % settings["smtp_username"]

@@ -31,7 +31,9 @@ extends_documentation_fragment:
   - mailops.orchestrator_email.attributes.READER
 options:
   check_auth:
-    description: Also log in with the credentials (then QUIT; nothing is sent).
+    description:
+      - Also log in with the credentials (then QUIT; nothing is sent).
+      - Never over an unencrypted connection - there the C(auth) check is a warning and the password is not sent.
     type: bool
     default: false
   http_probe_hosts:

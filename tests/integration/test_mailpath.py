@@ -73,6 +73,8 @@ def test_preflight_diagnoses_every_fault(ansible, tmp_path):
             "tls_version_mismatch": (smtp(servers["tls12"], min_tls_version="1.3"), "tls_version_mismatch"),
             "auth_failed": (smtp(good, smtp_username=USER, smtp_password=PASSWORD + "-wrong", check_auth=True),
                             "auth_failed"),
+            "no_auth_in_clear_text": (smtp(servers["plain"], smtp_username=USER, smtp_password=PASSWORD,
+                                           check_auth=True), None),
         }
         for args, _code in cases.values():
             if args.get("ca_path") is None:
@@ -116,6 +118,9 @@ def test_preflight_diagnoses_every_fault(ansible, tmp_path):
 
     assert result.status("fails by default") == "failed"
     assert result.task("fails by default")["cause"] == "port_closed"
+    clear = result.task("no_auth_in_clear_text")
+    assert [c["status"] for c in clear["checks"] if c["name"] == "auth"] == ["warning"]
+    assert servers["plain"].logins == []
     assert_no_secret(result, PASSWORD)
 
 
