@@ -52,31 +52,58 @@ def test_token_expiry_mid_run_fetches_one_new_token(ansible):
 def test_429_with_retry_after_then_success(ansible):
     store = IdentityBackend()
     try:
-        store.emulator.fail_next(2, status=429, retry_after=0)
+        store.emulator.fail_next(2, status=429, retry_after=0, method="GET")
+        store.emulator.fail_next(1, status=429, retry_after=0, method="PUT")
         result = ansible.playbook(apply(store, config(store)), env=FAST_RETRY)
         assert result.rc == 0, result
+        assert result.task("apply")["changed"] is True
         assert store.read_back()["host"]["Email.Smtp.Host"] == "smtp.example.com"
-        statuses = len(store.emulator.requests)
-        assert statuses >= 4  # 2 refused + token + reads + writes
+        api = store.emulator.api_requests()
+        assert len([r for r in api if r["method"] == "GET"]) == 2 + 2  # host + finance, 2 refused
+        assert len([r for r in api if r["method"] == "PUT"]) == 2 + 1
+        again = ansible.playbook(apply(store, config(store)))
+        assert again.rc == 0 and again.task("apply")["changed"] is False
     finally:
         store.close()
 
 
-def test_500_on_every_attempt_fails_clearly_and_half_applies_no_scope(ansible):
+def test_token_endpoint_500_on_every_attempt_fails_clearly(ansible):
+    store = IdentityBackend()
+    try:
+        store.emulator.fail_next(50, status=500, method="POST")
+        result = ansible.playbook(apply(store, config(store)), env=FAST_RETRY, verbosity=3)
+        assert result.rc != 0
+        failure = result.task("apply")
+        assert failure["cause"] == "store_api_error"
+        assert "POST /identity/connect/token failed after 4 attempts: 500" in failure["msg"]
+        assert len(store.emulator.requests) == 4 and store.snapshot() == {}
+        assert_no_secret(result, store)
+    finally:
+        store.close()
+
+
+def test_500_on_every_put_fails_clearly_and_half_applies_no_scope(ansible):
     store = IdentityBackend()
     try:
         assert ansible.playbook(apply(store, config(store))).rc == 0
         before = store.snapshot()
-        store.emulator.fail_next(50, status=500)
-        result = ansible.playbook(apply(store, config(store, port=465)), env=FAST_RETRY, verbosity=3)
+        changed = config(store, port=465)
+        changed["organizations"]["finance"].update(smtp_port=2525, from_display_name="Finance")
+        store.emulator.fail_next(50, status=500, method="PUT")
+        result = ansible.playbook(apply(store, changed), env=FAST_RETRY, verbosity=3)
         assert result.rc != 0
         failure = result.task("apply")
         assert failure["cause"] == "store_api_error"
-        assert "500" in failure["msg"] and "/identity/" in failure["msg"] and "attempts" in failure["msg"]
+        assert "PUT /identity/api/Setting failed after 4 attempts: 500" in failure["msg"]
+        assert failure["scopes_written"] == []
+        assert sorted(failure["scopes_failed"]) == ["host", "organizations.finance"]
+        # each scope is one bulk PUT: the failed one changed nothing, the next was never sent
+        assert len([r for r in store.emulator.api_requests() if r["method"] == "PUT"]) == 2 + 4
         assert store.snapshot() == before
         store.emulator.faults.clear()
-        rerun = ansible.playbook(apply(store, config(store, port=465)))
+        rerun = ansible.playbook(apply(store, changed))
         assert rerun.rc == 0 and store.read_back()["host"]["Email.Smtp.Port"] == "465"
+        assert store.read_back()["organizations.finance"]["Email.Smtp.FromDisplayName"] == "Finance"
         assert_no_secret(result, store)
     finally:
         store.close()
@@ -115,6 +142,9 @@ def test_tls_verification_against_the_emulator(ansible, tmp_path):
         trusted = ansible.playbook(apply(store, config(store), identity_ca_path=ca_path))
         assert trusted.rc == 0, trusted
         assert store.read_back()["host"]["Email.Smtp.Host"] == "smtp.example.com"
+        lab = ansible.playbook(apply(store, config(store, port=465), identity_validate_certs=False))
+        assert lab.rc == 0, lab  # the documented opt-out for a lab
+        assert store.read_back()["host"]["Email.Smtp.Port"] == "465"
     finally:
         store.close()
 

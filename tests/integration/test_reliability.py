@@ -189,6 +189,25 @@ def test_every_invalid_config_of_the_corpus_fails_and_writes_nothing(ansible, tm
     assert store.snapshot() == before, "an invalid config changed the store"
 
 
+# What test_secret_leak_sweep_at_vvvv runs. A new module, role or playbook fails the next test until
+# it is added to the sweep (and here).
+SWEPT = {
+    "modules": {"validate", "settings", "settings_info", "preflight", "verify"},
+    "roles": {"smtp", "gmail"},
+    "playbooks": {"apply.yml", "drift.yml", "install.yml"},
+}
+
+
+def test_the_secret_sweep_covers_every_module_role_and_playbook():
+    found = {
+        "modules": {f[:-3] for f in os.listdir(os.path.join(ROOT, "plugins", "modules"))
+                    if f.endswith(".py") and not f.startswith("_")},
+        "roles": {d for d in os.listdir(os.path.join(ROOT, "roles")) if not d.startswith(".")},
+        "playbooks": {f for f in os.listdir(os.path.join(ROOT, "playbooks")) if f.endswith((".yml", ".yaml"))},
+    }
+    assert found == SWEPT, "add the new ones to test_secret_leak_sweep_at_vvvv and SWEPT"
+
+
 def test_secret_leak_sweep_at_vvvv(ansible, tmp_path):
     """Every module, role and playbook at -vvvv with a distinctive password and client secret.
 

@@ -4,18 +4,23 @@ It follows ../shared/reference/vendor-api.md: ``POST /identity/connect/token`` (
 credentials checked, tokens that expire), ``GET /identity/api/Setting`` (nothing without explicit
 ``key`` parameters; the password answered masked), bulk ``PUT``, ``DELETE`` of keys, and
 ``POST /identity/api/Setting/VerifySmtpSettings`` (really sends through the SMTP server set in
-``smtp_target``). An empty value stores nothing (a blank field).
+``smtp_target``). An empty value stores nothing (a blank field). Scopes are enforced as documented:
+a token carries the scopes it was granted (``PM.Setting``, ``PM.Setting.Read``,
+``PM.Setting.Write``, limited to ``allowed_scopes``); GET needs ``PM.Setting`` or
+``PM.Setting.Read``, every other call ``PM.Setting`` or ``PM.Setting.Write`` (else 403).
 
 Tests switch faults on (``fail_next(n, status, retry_after)``, ``delay_next(n, seconds)``,
-``expire_tokens()``) and read ``requests`` (method, path, query, headers, body) to count round
-trips, and ``state`` ({partition: {key: value}}).
+``expire_tokens()``) and read ``requests`` (method, path, query, headers, body, client, time) to count
+round trips, and ``state`` ({partition: {key: value}}).
 
 CLI: ``python tests/lib/identity_emulator.py --ready-file F`` writes {"url", "client_id",
-"client_secret"} and serves until SIGTERM.
+"client_secret"} and serves until SIGTERM (``--help`` for TLS and token lifetime).
 """
 import argparse
 import json
+import os
 import signal
+import ssl
 import smtplib
 import threading
 import time
@@ -26,11 +31,14 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 MASK = "********"
 PASSWORD_KEY = "Email.Smtp.Password"
+KNOWN_SCOPES = ("PM.Setting", "PM.Setting.Read", "PM.Setting.Write")
+READ_SCOPES = frozenset(["PM.Setting", "PM.Setting.Read"])
+WRITE_SCOPES = frozenset(["PM.Setting", "PM.Setting.Write"])
 
 
 class IdentityEmulator(object):
     def __init__(self, client_id="orchestrator-email-tests", client_secret="Emulator-Client-Secret-3a9f",
-                 token_ttl=300, tls_context=None, pascal_case=False):
+                 token_ttl=300, tls_context=None, pascal_case=False, allowed_scopes=KNOWN_SCOPES):
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
@@ -38,6 +46,8 @@ class IdentityEmulator(object):
         self.pascal_case = pascal_case
         self.state = {}
         self.tokens = {}
+        self.token_scopes = {}
+        self.allowed_scopes = tuple(allowed_scopes)
         self.requests = []
         self.faults = []
         self.smtp_target = None
@@ -47,14 +57,16 @@ class IdentityEmulator(object):
         self.thread = None
 
     # -- test controls --------------------------------------------------------------------------
-    def fail_next(self, count, status=500, retry_after=None, method=None):
+    def fail_next(self, count, status=500, retry_after=None, method=None, message=None):
+        """Answer the next ``count`` requests (of ``method``, if given) with ``status``, a
+        ``Retry-After`` header when given, and ``message`` (default: "injected fault <status>")."""
         with self.lock:
-            self.faults.extend([("status", status, retry_after, method)] * count)
+            self.faults.extend([("status", status, retry_after, method, message)] * count)
 
     def delay_next(self, count, seconds, method=None):
         """Answer the next ``count`` requests (of ``method``, if given) only after ``seconds``."""
         with self.lock:
-            self.faults.extend([("delay", seconds, None, method)] * count)
+            self.faults.extend([("delay", seconds, None, method, None)] * count)
 
     def expire_tokens(self):
         with self.lock:
@@ -125,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
             emu.connections.add(self.client_address)
             emu.requests.append({"method": method, "path": parts.path, "query": parts.query,
                                  "headers": dict(self.headers), "body": body.decode("utf-8", "replace"),
-                                 "client": self.client_address})
+                                 "client": self.client_address, "time": time.time()})
             fault = None
             for index, candidate in enumerate(emu.faults):
                 if candidate[3] in (None, method):
@@ -135,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault[1])
         elif fault and fault[0] == "status":
             headers = {"Retry-After": str(fault[2])} if fault[2] is not None else {}
-            return self._reply(fault[1], {"message": "injected fault %s" % fault[1]}, headers)
+            return self._reply(fault[1], {"message": fault[4] or "injected fault %s" % fault[1]}, headers)
         if parts.path == "/identity/connect/token" and method == "POST":
             return self._token(body)
         if not parts.path.startswith("/identity/api/Setting"):
@@ -143,8 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
         token = (self.headers.get("Authorization") or "").replace("Bearer ", "")
         with emu.lock:
             expiry = emu.tokens.get(token)
+            granted = emu.token_scopes.get(token, frozenset())
         if expiry is None or expiry < time.time():
-            return self._reply(401, {"message": "invalid or expired token"})
+            return self._reply(401, {"message": "invalid or expired token"},
+                               {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        needed = READ_SCOPES if method == "GET" else WRITE_SCOPES
+        if not granted & needed:
+            return self._reply(403, {"message": "the token lacks one of the scopes %s" % " or ".join(sorted(needed))})
         query = parse_qs(parts.query, keep_blank_values=True)
         if parts.path == "/identity/api/Setting/VerifySmtpSettings" and method == "POST":
             return self._verify(json.loads(body or b"{}"))
@@ -169,6 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.loads(body or b"{}")
             settings = payload.get("settings", payload.get("Settings", []))
             partition = payload.get("partitionGlobalId", payload.get("PartitionGlobalId", "")) or ""
+            wrong = [i.get("key", i.get("Key")) for i in settings
+                     if not isinstance(i.get("value", i.get("Value")), (str, type(None)))]
+            if wrong:  # SettingDto.value is a string: the server's JSON binding refuses 587 or true
+                return self._reply(400, {"message": "The JSON value could not be converted to System.String "
+                                                    "(keys: %s)" % ", ".join(map(str, wrong))})
             with emu.lock:
                 scope = emu.state.setdefault(partition, {})
                 for item in settings:
@@ -197,9 +219,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(400, {"error": "unsupported_grant_type"})
         if form.get("client_id") != emu.client_id or form.get("client_secret") != emu.client_secret:
             return self._reply(400, {"error": "invalid_client"})
+        requested = (form.get("scope") or "").split()
+        if not requested or [s for s in requested if s not in emu.allowed_scopes]:
+            return self._reply(400, {"error": "invalid_scope"})
         token = uuid.uuid4().hex
         with emu.lock:
             emu.tokens[token] = time.time() + emu.token_ttl
+            emu.token_scopes[token] = frozenset(requested)
         return self._reply(200, {"access_token": token, "expires_in": emu.token_ttl, "token_type": "Bearer",
                                  "scope": form.get("scope", "")})
 
@@ -224,31 +250,46 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(400, {"message": "sending failed: %s" % exc})
         return self._reply(200, {"message": "Test email sent"})
 
+    def _safely(self, method):
+        try:
+            self._handle(method)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout test): nothing to answer
+
     def do_GET(self):  # noqa: N802
-        self._handle("GET")
+        self._safely("GET")
 
     def do_PUT(self):  # noqa: N802
-        self._handle("PUT")
+        self._safely("PUT")
 
     def do_POST(self):  # noqa: N802
-        self._handle("POST")
+        self._safely("POST")
 
     def do_DELETE(self):  # noqa: N802
-        self._handle("DELETE")
+        self._safely("DELETE")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Identity Server settings API emulator on 127.0.0.1")
     parser.add_argument("--ready-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=3600)
+    parser.add_argument("--token-ttl", type=int, default=300, help="token lifetime in seconds")
+    parser.add_argument("--tls-cert", help="PEM certificate chain (with --tls-key): serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args(argv)
-    emulator = IdentityEmulator().start()
+    context = None
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    emulator = IdentityEmulator(token_ttl=args.token_ttl, tls_context=context).start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
-    with open(args.ready_file, "w") as handle:
+    partial = args.ready_file + ".partial"
+    with open(partial, "w") as handle:  # then renamed: a reader never sees half a file
         json.dump({"url": emulator.url, "client_id": emulator.client_id,
                    "client_secret": emulator.client_secret}, handle)
+    os.replace(partial, args.ready_file)
     stop.wait(args.max_seconds)
     emulator.stop()
 
