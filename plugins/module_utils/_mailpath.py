@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import datetime
 import smtplib
-import socket
 import time
 import uuid
 from email.message import EmailMessage
@@ -35,6 +34,11 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store 
 
 TOKEN_HEADER = "X-Orchestrator-Email-Verification"
 HTTP_PORT = 80
+
+
+def _dropped(session, exc):
+    return MailError("the connection to %s dropped: %s" % (session.target, str(exc) or type(exc).__name__),
+                     cause="transient_failure")
 
 
 def _probe_targets(tls, extra):
@@ -64,8 +68,8 @@ def preflight(params):
     timeout = params["timeout"]
     steps = Steps()
     context = tls_context(params["validate_certs"], params.get("ca_path"), params.get("min_tls_version"))
-    session = SmtpSession(settings, timeout, context, tls_mode=params["tls_mode"], allow_plaintext_auth=False,
-                          steps=steps)
+    session = SmtpSession(settings, timeout, context, tls_mode=params["tls_mode"],
+                          allow_plaintext_auth=bool(params.get("allow_plaintext_auth")), steps=steps)
     planned = ["dns", "tcp", "smtp", "tls", "revocation", "auth"]
     try:
         session.open()
@@ -80,15 +84,16 @@ def preflight(params):
                 steps.run("revocation", "%s:%s" % (host, port), lambda h=host, p=port: _http_probe(h, p, timeout))
             except MailError:
                 pass
-        if params.get("check_auth") and settings.get("smtp_username") and session.tls is None:
-            # Never send the password in clear text to test it.
-            steps.add("auth", session.target, "warning",
-                      "credentials not sent: the connection is not encrypted (secure is off)")
-        elif params.get("check_auth") and settings.get("smtp_username"):
-            def auth():
-                session.login()
-                return "authenticated as %s" % settings["smtp_username"]
-            steps.run("auth", session.target, auth)
+        if params.get("check_auth") and settings.get("smtp_username"):
+            if session.tls is None and not params.get("allow_plaintext_auth"):
+                steps.add("auth", session.target, "warning",
+                          "credentials not sent: the connection is not encrypted (secure is off); set "
+                          "allow_plaintext_auth to test them anyway")
+            else:
+                def auth():
+                    session.login()
+                    return "authenticated as %s with AUTH %s" % (settings["smtp_username"], session.auth_mechanism)
+                steps.run("auth", session.target, auth)
         else:
             steps.add("auth", session.target, "skipped",
                       "check_auth is off" if not params.get("check_auth") else "anonymous settings (no username)")
@@ -96,6 +101,11 @@ def preflight(params):
         pass
     finally:
         session.close()
+    if not params["validate_certs"]:
+        for check in steps.checks:
+            if check["name"] == "tls" and check["status"] == "ok":
+                check["status"] = "warning"
+                check["detail"] = "certificate NOT verified (validate_certs is false); " + check["detail"]
     done = set(c["name"] for c in steps.checks)
     for name in planned:
         if name not in done:
@@ -149,6 +159,19 @@ def build_message(settings, to, subject, body, label, token):
     return msg
 
 
+def should_retry(cause, attempts, retries):
+    """Whether attempt number ``attempts`` (1-based), which failed with ``cause``, is tried again:
+    only temporary failures (4xx replies, a dropped connection), at most ``retries`` more times.
+    Every other cause is permanent (bad credentials, refused recipients, TLS and network faults:
+    a filtered port costs one timeout, not one per attempt)."""
+    return cause == "transient_failure" and attempts <= retries
+
+
+def backoff(first_delay, attempts):
+    """Seconds to wait after failed attempt number ``attempts``: first_delay, then doubled each time."""
+    return first_delay * (2 ** (attempts - 1))
+
+
 def _transaction(session, msg, sender, to, check_mode):
     client = session.client
     code, reply = client.mail(sender)
@@ -170,7 +193,10 @@ def _transaction(session, msg, sender, to, check_mode):
     if check_mode:
         client.rset()
         return accepted, refused, "RSET after RCPT TO (check mode: nothing sent)"
-    code, reply = client.data(msg.as_bytes())
+    try:
+        code, reply = client.data(msg.as_bytes())
+    except smtplib.SMTPDataError as exc:  # a refusal of DATA itself (smtplib raises instead of returning it)
+        code, reply = exc.smtp_code, exc.smtp_error
     if code != 250:
         cause = "transient_failure" if code in TRANSIENT_CODES else "message_refused"
         raise MailError("the message was refused: %s %s" % (code, _text(reply)), cause=cause, smtp_code=code)
@@ -192,7 +218,7 @@ def verify(params, check_mode):
     msg = build_message(settings, to, params.get("subject"), params.get("body"), label, token)
     context = tls_context(params["validate_certs"], params.get("ca_path"), params.get("min_tls_version"))
     started = time.monotonic()
-    attempts, delay = 0, params["retry_delay"]
+    attempts = 0
     while True:
         attempts += 1
         session = SmtpSession(settings, params["timeout"], context, tls_mode=params["tls_mode"],
@@ -203,19 +229,26 @@ def verify(params, check_mode):
             session.login()
             accepted, refused, reply = _transaction(session, msg, settings["from_address"], to, check_mode)
             break
-        except (smtplib.SMTPServerDisconnected, socket.timeout, ConnectionError) as exc:
-            error = MailError("the connection to %s dropped: %s" % (session.target, exc), cause="transient_failure")
+        except smtplib.SMTPServerDisconnected as exc:
+            error = _dropped(session, exc)
+        except smtplib.SMTPResponseException as exc:
+            error = MailError("%s answered %s %s" % (session.target, exc.smtp_code, _text(exc.smtp_error)),
+                              cause="transient_failure" if exc.smtp_code in TRANSIENT_CODES else "smtp_error",
+                              smtp_code=exc.smtp_code)
         except smtplib.SMTPException as exc:
             error = MailError("SMTP error from %s: %s" % (session.target, exc), cause="smtp_error")
+        except OSError as exc:
+            # socket.timeout, ConnectionError and ssl.SSLError (after the handshake) are OSErrors;
+            # smtplib's own exceptions are OSErrors too, so they are caught above, first.
+            error = _dropped(session, exc)
         except MailError as exc:
             error = exc
         finally:
             session.close()
-        if error.cause != "transient_failure" or attempts > params["retries"]:
+        if not should_retry(error.cause, attempts, params["retries"]):
             error.details.setdefault("attempts", attempts)
             raise error
-        time.sleep(delay)
-        delay *= 2
+        time.sleep(backoff(params["retry_delay"], attempts))
     return {
         "changed": not check_mode,
         "sent": not check_mode,
@@ -227,6 +260,7 @@ def verify(params, check_mode):
         "refused": refused,
         "server_reply": reply,
         "tls_version": (session.tls or {}).get("tls_version"),
+        "auth_mechanism": session.auth_mechanism,
         "attempts": attempts,
         "elapsed_ms": int((time.monotonic() - started) * 1000),
     }

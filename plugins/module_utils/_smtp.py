@@ -17,6 +17,7 @@ __metaclass__ = type
 import smtplib
 import socket
 import ssl
+import threading
 import time
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import MailError
@@ -87,6 +88,20 @@ def uses_implicit_tls(settings, tls_mode="auto"):
     if tls_mode == "starttls":
         return False
     return settings.get("smtp_port") == IMPLICIT_TLS_PORT
+
+
+AUTH_PREFERENCE = ("PLAIN", "LOGIN", "CRAM-MD5")
+
+
+def choose_mechanism(advertised):
+    """The AUTH mechanism to use, given the server's ``AUTH`` EHLO line: PLAIN, else LOGIN (what
+    Orchestrator's mail client uses with a network credential), else CRAM-MD5; None when the server
+    offers none of them (NTLM or GSSAPI only, or no AUTH at all)."""
+    offered = set(str(advertised or "").upper().split())
+    for mechanism in AUTH_PREFERENCE:
+        if mechanism in offered:
+            return mechanism
+    return None
 
 
 def login_name(settings):
@@ -162,12 +177,30 @@ class Steps(object):
         self.checks.append(check)
 
 
-def resolve(host, port):
-    try:
-        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise MailError("cannot resolve %s: %s" % (host, exc.strerror or exc), cause="dns_failure")
-    return sorted(set(info[4][0] for info in infos))
+def resolve(host, port, timeout=None):
+    """The addresses of ``host``. ``getaddrinfo`` has no timeout of its own, so with ``timeout`` it
+    runs in a helper thread and a resolver that does not answer in time is a ``dns_failure`` too."""
+    outcome = {}
+
+    def lookup():
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            outcome["error"] = exc
+
+    if timeout is None:
+        lookup()
+    else:
+        worker = threading.Thread(target=lookup, name="resolve-%s" % host)
+        worker.daemon = True
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise MailError("no answer from the resolver for %s within %ss" % (host, timeout), cause="dns_failure")
+    if "error" in outcome:
+        exc = outcome["error"]
+        raise MailError("cannot resolve %s: %s" % (host, getattr(exc, "strerror", None) or exc), cause="dns_failure")
+    return sorted(set(info[4][0] for info in outcome["infos"]))
 
 
 def tcp_probe(host, port, timeout):
@@ -251,6 +284,8 @@ class SmtpSession(object):
         self.steps = steps or Steps()
         self.client = None
         self.tls = None
+        self.banner = None
+        self.auth_mechanism = None
 
     @property
     def target(self):
@@ -259,13 +294,13 @@ class SmtpSession(object):
     def open(self):
         host, port = self.settings["smtp_host"], self.settings["smtp_port"]
         steps = self.steps
-        steps.run("dns", host, lambda: "resolves to %s" % ", ".join(resolve(host, port)))
+        steps.run("dns", host, lambda: "resolves to %s" % ", ".join(resolve(host, port, self.timeout)))
         steps.run("tcp", self.target, lambda: tcp_probe(host, port, self.timeout))
         implicit = uses_implicit_tls(self.settings, self.tls_mode)
         try:
             if implicit:
                 steps.run("tls", self.target, self._implicit_tls)
-                steps.run("smtp", self.target, self._ehlo)
+                steps.run("smtp", self.target, self._banner_and_ehlo)
             else:
                 steps.run("smtp", self.target, self._plain_connect)
                 if self.settings.get("secure"):
@@ -275,17 +310,36 @@ class SmtpSession(object):
             raise
         return self
 
-    def _implicit_tls(self):
+    def _connect(self, client):
+        """Connect ``client`` (an SMTP or SMTP_SSL made without a host) and read the banner.
+
+        smtplib reads the TLS server name from ``_host``, which only its constructor sets - and a
+        constructor given a host also connects, without returning the banner."""
         host, port = self.settings["smtp_host"], self.settings["smtp_port"]
+        client._host = host  # pylint: disable=protected-access
         try:
-            self.client = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=self.context)
+            code, banner = client.connect(host, port)
+        except BaseException:
+            client.close()
+            raise
+        if code != 220:
+            client.close()
+            if code < 0:
+                raise MailError("%s does not answer like an SMTP server (banner: %s)" % (self.target, _reply(banner)),
+                                cause="not_smtp")
+            raise _connect_refused(self.target, smtplib.SMTPConnectError(code, banner))
+        self.client = client
+        self.banner = "%s %s" % (code, _reply(banner))
+        return self.banner
+
+    def _implicit_tls(self):
+        try:
+            self._connect(smtplib.SMTP_SSL(timeout=self.timeout, context=self.context))
         except ssl.SSLError as exc:
             raise self._handshake_error("TLS handshake", exc, starttls=False)
         except (socket.timeout, smtplib.SMTPServerDisconnected) as exc:
             raise MailError("no TLS handshake or SMTP banner from %s within %ss: %s" % (self.target, self.timeout, exc),
                             cause="not_smtp")
-        except smtplib.SMTPConnectError as exc:
-            raise _connect_refused(self.target, exc)
         except OSError as exc:
             raise MailError("TLS connection to %s failed: %s" % (self.target, exc), cause="tls_error")
         self.tls = tls_details(self.client.sock)
@@ -294,19 +348,18 @@ class SmtpSession(object):
     def _plain_connect(self):
         host, port = self.settings["smtp_host"], self.settings["smtp_port"]
         try:
-            self.client = smtplib.SMTP(host, port, timeout=self.timeout)
-        except smtplib.SMTPConnectError as exc:
-            raise _connect_refused(self.target, exc)
+            self._connect(smtplib.SMTP(timeout=self.timeout))
         except (socket.timeout, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
             if self.settings.get("secure") and speaks_tls(host, port, self.timeout):
                 raise MailError("%s speaks TLS from the first byte (implicit TLS), but port %s is used with "
                                 "STARTTLS" % (self.target, port), cause="tls_mode_mismatch")
-            raise MailError("%s does not answer like an SMTP server: %s" % (self.target, exc), cause="not_smtp")
-        banner = self._ehlo()
+            raise MailError("%s does not answer like an SMTP server: %s" % (
+                self.target, str(exc) or type(exc).__name__), cause="not_smtp")
+        features = self._ehlo()
         if self.settings.get("secure") and not self.client.has_extn("starttls"):
-            raise MailError("%s does not offer STARTTLS, and secure is on" % self.target,
+            raise MailError("%s does not offer STARTTLS, and secure is on (EHLO: %s)" % (self.target, features),
                             cause="starttls_not_offered")
-        return banner
+        return "banner %s; %s" % (self.banner, features)
 
     def _ehlo(self):
         try:
@@ -317,6 +370,9 @@ class SmtpSession(object):
             raise MailError("%s answered EHLO with %s %s" % (self.target, code, _reply(reply)), cause="not_smtp")
         extensions = sorted(self.client.esmtp_features)
         return "EHLO ok; extensions: %s" % ", ".join(extensions)
+
+    def _banner_and_ehlo(self):
+        return "banner %s; %s" % (self.banner, self._ehlo())
 
     def _handshake_error(self, what, exc, starttls):
         cause = classify_tls_error(exc)
@@ -348,16 +404,29 @@ class SmtpSession(object):
             raise MailError("refusing to send credentials over an unencrypted connection to %s:%s"
                             % (self.settings["smtp_host"], self.settings["smtp_port"]),
                             cause="plaintext_auth_refused")
-        if not self.client.has_extn("auth"):
-            raise MailError("%s:%s offers no AUTH on this connection" % (
-                self.settings["smtp_host"], self.settings["smtp_port"]), cause="auth_not_offered")
+        mechanism = choose_mechanism(self.client.esmtp_features.get("auth", ""))
+        if mechanism is None:
+            offered = self.client.esmtp_features.get("auth", "").strip()
+            raise MailError("%s offers %s on this connection; this module authenticates with %s (the standard "
+                            "library has no NTLM or GSSAPI)" % (
+                                self.target, "AUTH " + offered if offered else "no AUTH", "/".join(AUTH_PREFERENCE)),
+                            cause="auth_not_offered")
+        client = self.client
+        methods = {"PLAIN": client.auth_plain, "LOGIN": client.auth_login, "CRAM-MD5": client.auth_cram_md5}
+        client.user, client.password = login_name(self.settings), self.settings.get("smtp_password") or ""
         try:
-            self.client.login(login_name(self.settings), self.settings.get("smtp_password") or "")
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailError("authentication as %s failed: %s %s" % (user, exc.smtp_code, _reply(exc.smtp_error)),
-                            cause="auth_failed", smtp_code=exc.smtp_code)
-        except smtplib.SMTPException as exc:
-            raise MailError("authentication as %s failed: %s" % (user, exc), cause="auth_failed")
+            client.auth(mechanism, methods[mechanism])
+        except smtplib.SMTPResponseException as exc:
+            # 535 and other 5xx: the credentials (or the mechanism) are refused; 454 and other 4xx: try again.
+            cause = "transient_failure" if exc.smtp_code in TRANSIENT_CODES else "auth_failed"
+            raise MailError("authentication as %s (AUTH %s) failed: %s %s" % (
+                user, mechanism, exc.smtp_code, _reply(exc.smtp_error)), cause=cause, smtp_code=exc.smtp_code)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailError("the connection to %s dropped during AUTH %s: %s" % (self.target, mechanism, exc),
+                            cause="transient_failure")
+        finally:
+            client.password = None
+        self.auth_mechanism = mechanism
         return True
 
     def close(self):

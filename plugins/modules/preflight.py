@@ -21,7 +21,12 @@ description:
     QUIT (C(auth)). Nothing is ever sent."
   - A blocked port 80 is the classic cause of C(SslHandshakeException) on offline installations -
     the TLS handshake of Orchestrator's mail client needs the certificate's revocation servers.
-  - Every failure has a stable cause code in RV(diagnosis), with a one-line remedy.
+  - Every failure has a stable cause code in RV(diagnosis), with a one-line remedy. A check can
+    also end as C(warning) (the certificate was not verified because O(validate_certs=false), or
+    credentials were not sent over a connection without TLS) or C(skipped) (not needed, or not run
+    after an earlier failure); neither counts as a failure.
+  - The port-80 probe uses the port a CRL or OCSP URL names, if it names one (C(http://crl.example.com:8080/ca.crl)),
+    and O(http_probe_hosts) accepts C(host:port).
 author:
   - mailops engineering (@mailops)
 extends_documentation_fragment:
@@ -32,8 +37,14 @@ extends_documentation_fragment:
 options:
   check_auth:
     description:
-      - Also log in with the credentials (then QUIT; nothing is sent).
-      - Never over an unencrypted connection - there the C(auth) check is a warning and the password is not sent.
+      - Also log in with the credentials (then QUIT; nothing is sent). AUTH PLAIN, else LOGIN, else
+        CRAM-MD5, as the server offers; a O(smtp_domain) is sent as C(DOMAIN\username).
+    type: bool
+    default: false
+  allow_plaintext_auth:
+    description:
+      - With O(check_auth) on a connection without TLS (O(secure=false)), send the credentials anyway.
+        By default they are not sent and the C(auth) check is a C(warning).
     type: bool
     default: false
   http_probe_hosts:
@@ -126,6 +137,7 @@ def main():
     module = new_module(
         argument_spec=smtp_argspec(
             check_auth=dict(type="bool", default=False),
+            allow_plaintext_auth=dict(type="bool", default=False),
             http_probe_hosts=dict(type="list", elements="str", default=[]),
             fail_on_error=dict(type="bool", default=True),
         ),

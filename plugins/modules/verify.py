@@ -17,8 +17,11 @@ description:
   - Implicit TLS on port 465, STARTTLS when secure on any other port, plain otherwise; never falls
     back to clear text when TLS fails, and refuses to send credentials over an unencrypted
     connection unless O(allow_plaintext_auth).
-  - Anonymous without a username; AUTH PLAIN or LOGIN (as the server offers) otherwise. A domain is
-    sent as C(DOMAIN\username), the form Windows SMTP servers expect from a network credential.
+  - Anonymous without a username; otherwise AUTH PLAIN, else LOGIN, else CRAM-MD5, as the server
+    offers. Orchestrator's C(NetworkCredential(user, password, domain)) carries the domain as its
+    own field only for NTLM, which the Python standard library does not speak; with PLAIN and LOGIN
+    (no domain field) a O(smtp_domain) is sent as C(DOMAIN\username), the form Windows SMTP
+    servers accept. A server that offers only NTLM or GSSAPI fails with cause C(auth_not_offered).
   - "The message has C(From: \"display name\" <from_address>), C(To), C(Date), a C(Message-ID), a
     subject and body naming the scope and the time, and an C(X-Orchestrator-Email-Verification)
     header with the RV(token) that the result returns, so a pipeline can find the message."
@@ -140,6 +143,11 @@ tls_version:
   returned: when O(via=smtp)
   type: str
   sample: TLSv1.3
+auth_mechanism:
+  description: The AUTH mechanism used (PLAIN, LOGIN or CRAM-MD5), or null when anonymous.
+  returned: when O(via=smtp)
+  type: str
+  sample: PLAIN
 attempts:
   description: How many attempts it took.
   returned: when O(via=smtp)

@@ -6,9 +6,16 @@ Library use::
         server.port, server.ca_path, server.messages  # email.message.Message objects
 
 Modes: ``plain`` (no TLS), ``starttls`` (STARTTLS offered, AUTH only after it), ``implicit``
-(TLS from the first byte). Fault helpers: ``closed_port()``, ``SilentServer`` (accepts, never
-speaks), ``FilteredPort`` (connects time out), ``revocation_cert()`` (a certificate whose CRL and
-OCSP URLs point at a closed loopback port).
+(TLS from the first byte). Options: ``auth=(user, password)`` requires AUTH (PLAIN and LOGIN,
+minus ``exclude_auth``), ``maildir=DIR`` also saves each message as a .eml file, ``fail_mail=N``
+answers the next N MAIL FROM with 421, ``drop_data=N`` drops the connection at the next N DATA,
+``refuse={addr}`` answers RCPT TO with 550, ``context=`` serves another certificate (see
+``Authority.server_context``/``expired_context``). Received messages are in ``server.messages``,
+envelopes in ``server.envelopes``, AUTH attempts as ``(login, ok)`` in ``server.logins``.
+
+Fault helpers: ``closed_port()``, ``SilentServer`` (accepts, never speaks), ``FilteredPort``
+(connects time out), ``revocation_cert()`` (a certificate whose CRL and OCSP URLs point at a
+closed loopback port). Everything binds 127.0.0.1 on an ephemeral port.
 
 CLI (for ``make run`` and molecule)::
 
@@ -40,6 +47,8 @@ from aiosmtpd.smtp import AuthResult
 HOST = "127.0.0.1"
 # aiosmtpd warns about its own deprecated attribute on every AUTH.
 warnings.filterwarnings("ignore", message="Session.login_data")
+# ... and about AUTH without STARTTLS, which the plain and implicit-TLS modes do on purpose.
+warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 
 
 def free_port():
@@ -112,7 +121,7 @@ class _Handler(object):
 
 class SmtpServer(object):
     def __init__(self, mode="starttls", auth=None, authority=None, context=None, port=None, maildir=None,
-                 fail_mail=0, drop_data=0, refuse=()):
+                 fail_mail=0, drop_data=0, refuse=(), exclude_auth=()):
         self.mode = mode
         self.auth = auth
         self.authority = authority or (Authority() if mode != "plain" else None)
@@ -123,6 +132,7 @@ class SmtpServer(object):
         self.fail_mail = fail_mail
         self.drop_data = drop_data
         self.refuse = set(refuse)
+        self.exclude_auth = list(exclude_auth)
         self.messages = []
         self.envelopes = []
         self.logins = []
@@ -139,6 +149,8 @@ class SmtpServer(object):
         kwargs = {}
         if self.auth is not None:
             kwargs.update(authenticator=self._authenticator, auth_required=True)
+            if self.exclude_auth:
+                kwargs.update(auth_exclude_mechanism=self.exclude_auth)
         if self.mode == "starttls":
             kwargs.update(tls_context=self.context, auth_require_tls=True)
         elif self.mode == "implicit":
