@@ -22,11 +22,11 @@ export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv build install schema readme changelog changelog-lint unit integration sanity lint docs molecule test run bench clean
+.PHONY: help venv build install schema readme changelog changelog-lint unit integration sanity lint docs artifact molecule test run bench clean
 
 help:
 	@echo "make run    - demo: loopback SMTP server, apply the example config, show the email"
-	@echo "make test   - every test (unit, integration, sanity, lint, docs, molecule)"
+	@echo "make test   - every test (unit, integration, artifact, sanity, lint, docs, changelog, molecule)"
 	@echo "make bench  - the benchmark (prints a table, writes benchmarks/results.md)"
 	@echo "make clean  - remove .venv/ and build/"
 
@@ -84,15 +84,19 @@ lint: $(VENV)/.stamp-test install
 docs: $(VENV)/.stamp-test install
 	tools/docs.sh
 
+# The built tarball lists every module/role/playbook, carries no dev files, installs, and runs.
+artifact: $(VENV)/.stamp-test build
+	tools/artifact.sh $(TARBALL)
+
 changelog-lint: $(VENV)/.stamp-test
-	$(BIN)/antsibull-changelog lint
+	RELEASE_DATE=$(RELEASE_DATE) tools/changelog.sh
 
 molecule: $(VENV)/.stamp-test install
 	cd roles/smtp && $(BIN)/molecule test
 	cd roles/gmail && $(BIN)/molecule test
 
-test: unit integration sanity lint docs changelog-lint molecule
-	@echo "make test: every suite passed (unit, integration, sanity, lint, docs, changelog, molecule)"
+test: unit integration artifact sanity lint docs changelog-lint molecule
+	@echo "make test: every suite passed (unit, integration, artifact, sanity, lint, docs, changelog, molecule)"
 
 # --- the demo --------------------------------------------------------------------------------
 run: $(VENV)/.stamp-run install

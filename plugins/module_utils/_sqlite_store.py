@@ -89,10 +89,12 @@ class _SqliteSession(StoreSession):
             marks = ",".join("?" * len(wanted))
             rows = self._conn.execute(
                 "SELECT scope, key, value FROM settings WHERE scope IN (%s)" % marks, list(wanted))
+        # Collected by scope id (a str hashes in C; a Scope's __hash__ is Python code).
+        by_id = dict((scope_id, result[scope]) for scope_id, scope in wanted.items())
         for scope_id, key, value in rows:
-            scope = wanted.get(scope_id)
-            if scope is not None:
-                result[scope][key] = value
+            values = by_id.get(scope_id)
+            if values is not None:
+                values[key] = value
         return result
 
     def list_orgs(self):

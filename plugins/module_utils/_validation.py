@@ -55,6 +55,7 @@ _EMAIL_RE = re.compile(EMAIL_PATTERN)
 _GUID_RE = re.compile(GUID_PATTERN)
 APP_PASSWORD_RE = re.compile(r"[A-Za-z]{4}(?: ?[A-Za-z]{4}){3}")
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_IPV4_CHARS_RE = re.compile(r"^[0-9.]+$")
 
 
 class _Collector(object):
@@ -108,15 +109,15 @@ def valid_hostname(value):
     """True for a DNS host name or an IPv4/IPv6 literal (no scheme, no port, no brackets)."""
     if not isinstance(value, str) or not value:
         return False
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        pass
-    if ":" in value:
-        return False
-    if re.match(r"^[0-9.]+$", value):
-        return False  # looks like a broken IPv4 literal, not a name
+    # Only an IPv6 literal has a colon and only an IPv4 literal is all digits and dots: other
+    # values skip ipaddress (whose ValueError costs more than the rest of the check).
+    ip_like = ":" in value or _IPV4_CHARS_RE.match(value) is not None
+    if ip_like:
+        try:
+            ipaddress.ip_address(value)
+            return True
+        except ValueError:
+            return False  # a broken IPv4 literal, or not an IPv6 address
     return bool(_HOSTNAME_RE.fullmatch(value))
 
 
