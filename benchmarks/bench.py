@@ -172,8 +172,18 @@ def main():
             naive_rows["sqlite"] = naive(bench, "sqlite", {"store_path": os.path.join(workdir, "naive.db")},
                                          args.naive, False)
         with IdentityEmulator() as emulator:
-            identity = {"store_type": "identity", "identity_url": emulator.url, "client_id": emulator.client_id,
-                        "client_secret": emulator.client_secret}
+            # As a real deployment: the host as the host administrator, each organization with its
+            # own external application (one token per application and run).
+            clients = []
+            for i in range(max(identity_sizes + [args.naive, 1])):
+                client = {"organization": "org%05d" % i, "client_id": "app-%05d" % i,
+                          "client_secret": "App-Secret-%05d" % i}
+                emulator.add_application(client["client_id"], client["client_secret"],
+                                         "00000000-0000-4000-8000-%012d" % i)
+                clients.append(client)
+            identity = {"store_type": "identity", "identity_url": emulator.url,
+                        "host_admin_username": emulator.host_admin[0], "host_admin_password": emulator.host_admin[1],
+                        "organization_clients": clients}
             for n in identity_sizes:
                 measure(bench, "identity", identity, n, True, rows, args.repeat)
                 emulator.state.clear()

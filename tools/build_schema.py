@@ -4,7 +4,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
+sys.path.insert(0, os.path.join(ROOT, "build", "src"))  # the working tree (make schema links it)
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._schema import build_schema  # noqa: E402
 

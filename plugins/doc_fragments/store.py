@@ -16,7 +16,8 @@ options:
       - Where the email settings are kept.
       - V(sqlite) is the embedded store, one SQLite file on the managed host (see O(store_path)).
       - V(identity) is the vendor's Identity Server settings API (C(/identity/api/Setting)),
-        reached with OAuth2 client credentials (see O(identity_url), O(client_id), O(client_secret)).
+        reached with each organization's application (O(organization_clients)), the host administrator
+        (O(host_admin_username)) or one application (O(client_id)); see the README's identity section.
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_STORE_TYPE) environment variable is used.
     type: str
     choices: [sqlite, identity]
@@ -36,20 +37,66 @@ options:
     default: 30.0
   identity_url:
     description:
-      - Base URL of the Identity Server for O(store_type=identity), for example
-        C(https://orch.example.com/identity) (standalone) or
-        C(https://suite.example.com/myorg/identity_) (Automation Suite).
+      - Base URL of the Identity Server for O(store_type=identity). Its path ends with C(/identity) on a
+        standalone Orchestrator (C(https://orch.example.com/identity)) and with C(/identity_) on
+        Automation Suite (host-level, C(https://suite.example.com/identity_)) and Automation Cloud
+        (C(https://cloud.uipath.com/identity_) or C(https://cloud.uipath.com/myorg/identity_)).
+      - A URL without a path (the Orchestrator's own URL) is refused with these forms.
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_IDENTITY_URL) environment variable is used.
     type: str
   client_id:
     description:
-      - OAuth2 client id of an external application allowed the O(scopes).
+      - OAuth2 client id of one external application used for every scope that has no entry in
+        O(organization_clients) (and for the host when O(host_admin_username) is not set).
+      - An external application is registered B(per organization) and is refused (403) for the host
+        and for other organizations on Automation Suite and Automation Cloud; one application for
+        everything works only where the server allows it.
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_CLIENT_ID) environment variable is used.
     type: str
   client_secret:
     description:
       - OAuth2 client secret of O(client_id). Never shown in output or errors.
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_CLIENT_SECRET) environment variable is used.
+    type: str
+  organization_clients:
+    description:
+      - Each organization's own external application (client credentials grant), declared once,
+        for example in C(module_defaults). An organization not listed uses O(client_id).
+      - One entry per organization; the secrets are never shown.
+    type: list
+    elements: dict
+    suboptions:
+      organization:
+        description: The organization name, as in the declared configuration.
+        type: str
+        required: true
+      client_id:
+        description: The client id of the application registered in that organization.
+        type: str
+        required: true
+      client_secret:
+        description: Its client secret.
+        type: str
+        required: true
+      scopes:
+        description: Scopes to request for it; default O(scopes).
+        type: str
+  host_admin_username:
+    description:
+      - The host administrator's user name. The host settings are read and written as the host
+        administrator, with the resource-owner password login documented for host administrators
+        (C(POST {base}/api/account/authenticate), tenancy C(host); see O(host_admin_login_url)).
+      - If not set, the value of the E(ORCHESTRATOR_EMAIL_HOST_ADMIN_USERNAME) environment variable is used.
+    type: str
+  host_admin_password:
+    description:
+      - The host administrator's password. Never shown in output or errors.
+      - If not set, the value of the E(ORCHESTRATOR_EMAIL_HOST_ADMIN_PASSWORD) environment variable is used.
+    type: str
+  host_admin_login_url:
+    description:
+      - The host administrator's login endpoint, when it is not O(identity_url) without its
+        C(/identity) or C(/identity_) part followed by C(/api/account/authenticate).
     type: str
   scopes:
     description:
@@ -74,4 +121,28 @@ options:
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_REQUEST_TIMEOUT) environment variable is used.
     type: float
     default: 30.0
+  identity_use_proxy:
+    description:
+      - Use the proxy of the environment (E(https_proxy), E(http_proxy), E(no_proxy)) for the Identity Server.
+    type: bool
+    default: true
+  identity_http_agent:
+    description:
+      - The User-Agent header sent to the Identity Server; by default
+        C(mailops.orchestrator_email/<version> (Ansible collection)).
+    type: str
+  identity_client_cert:
+    description: A PEM client certificate to present to the Identity Server (or a proxy that needs one).
+    type: path
+  identity_client_key:
+    description: The private key of O(identity_client_cert), if it is not in the same file.
+    type: path
+  identity_max_retry_wait:
+    description:
+      - The longest C(Retry-After) wait (seconds) to honour on a 429 or 503. When the server asks for
+        longer (Automation Cloud's limits are per organization per 5 minutes), the call fails at once
+        and says how long the server asked to wait.
+      - If not set, the value of the E(ORCHESTRATOR_EMAIL_MAX_RETRY_WAIT) environment variable is used.
+    type: float
+    default: 60.0
 """

@@ -27,6 +27,22 @@ STORE_ARGSPEC = dict(
     identity_ca_path=dict(type="path", fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_CA_PATH"])),
     request_timeout=dict(type="float", default=30.0,
                          fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_REQUEST_TIMEOUT"])),
+    organization_clients=dict(type="list", elements="dict", options=dict(
+        organization=dict(type="str", required=True),
+        client_id=dict(type="str", required=True),
+        client_secret=dict(type="str", required=True, no_log=True),
+        scopes=dict(type="str"),
+    )),
+    host_admin_username=dict(type="str", fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_HOST_ADMIN_USERNAME"])),
+    host_admin_password=dict(type="str", no_log=True,
+                             fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_HOST_ADMIN_PASSWORD"])),
+    host_admin_login_url=dict(type="str"),
+    identity_use_proxy=dict(type="bool", default=True),
+    identity_http_agent=dict(type="str"),
+    identity_client_cert=dict(type="path"),
+    identity_client_key=dict(type="path"),
+    identity_max_retry_wait=dict(type="float", default=60.0,
+                                 fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_MAX_RETRY_WAIT"])),
 )
 
 

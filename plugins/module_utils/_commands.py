@@ -20,7 +20,9 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors
 )
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields import (
     FIELD_NAMES,
-    mask_settings,
+    VENDOR_MAILER_LABEL,
+    describe_settings,
+    is_vendor_mailer,
     settings_from_store,
 )
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module import declared_config_param
@@ -30,7 +32,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._valida
     validate_config,
 )
 
-SCOPE_OPTIONS = FIELD_NAMES + ("gmail_send_as",)
+SCOPE_OPTIONS = FIELD_NAMES + ("gmail_send_as", "vendor_default_mailer")
 
 
 def load_config_file(path):
@@ -131,7 +133,7 @@ def read_settings(store, organization=None, all_organizations=False, partition_i
         own = stored.get(scope, {})
         effective, source = effective_settings(host, own)
         info = _scope_info(own)
-        info["effective"] = mask_settings(effective)
+        info["effective"] = describe_settings(effective)
         info["effective_source"] = source
         result["organizations"][scope.name] = info
     return result
@@ -139,8 +141,9 @@ def read_settings(store, organization=None, all_organizations=False, partition_i
 
 def _scope_info(stored):
     settings = settings_from_store(stored)
-    info = {"configured": bool(stored), "settings": mask_settings(settings),
-            "password_set": bool(settings.get("smtp_password"))}
+    info = {"configured": bool(stored), "settings": describe_settings(settings),
+            "password_set": bool(settings.get("smtp_password")),
+            "mailer": (VENDOR_MAILER_LABEL if is_vendor_mailer(settings) else "custom") if stored else None}
     return info
 
 

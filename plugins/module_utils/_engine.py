@@ -18,7 +18,9 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
     FIELDS_BY_NAME,
     MASK,
     MASK_CHANGED,
-    mask_settings,
+    VENDOR_MAILER_LABEL,
+    describe_settings,
+    is_vendor_mailer,
     settings_from_store,
     to_store,
 )
@@ -55,7 +57,7 @@ def plan_scope(scope, stored, desired, password_readable=True, update_password="
             if field.name in current:
                 rows.append(_row(scope, field, current[field.name], None, "delete"))
         return (ScopeChange(scope, remove=True), rows,
-                _diff(scope, mask_settings(current), {}))
+                _diff(scope, describe_settings(current), {}))
 
     set_values, delete_keys = {}, []
     after = dict(current)
@@ -82,10 +84,15 @@ def plan_scope(scope, stored, desired, password_readable=True, update_password="
             rows.append(_row(scope, field, have, None, "delete"))
     if not rows:
         return None, rows, None
-    change = ScopeChange(scope, set_values=set_values, delete_keys=delete_keys)
+    declared = dict(set_values)
+    for name, value in desired.items():
+        field = FIELDS_BY_NAME[name]
+        if field.key not in declared and not field.secret:
+            declared[field.key] = to_store(name, value)
+    change = ScopeChange(scope, set_values=set_values, delete_keys=delete_keys, declared=declared)
     changed_secret = dict((r["field"], True) for r in rows if r["secret"])
-    before_m = mask_settings(current)
-    after_m = mask_settings(after)
+    before_m = describe_settings(current)
+    after_m = describe_settings(after)
     for name in changed_secret:
         if after_m.get(name) is not None:
             after_m[name] = MASK_CHANGED
@@ -104,7 +111,15 @@ def _stored_as_declared(stored, desired):
 _KEYS = dict((f.name, f.key) for f in FIELDS)
 
 
+def _shown(field, value):
+    """A value as reports show it: secrets masked, the vendor's mailer named."""
+    if field.name == "smtp_host" and is_vendor_mailer({"smtp_host": value}):
+        return "%s (%s)" % (value, VENDOR_MAILER_LABEL)
+    return value
+
+
 def _row(scope, field, before, after, action):
+    before, after = _shown(field, before), _shown(field, after)
     return {
         "scope": scope.label,
         "field": field.name,

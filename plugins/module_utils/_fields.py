@@ -54,6 +54,11 @@ FIELDS = (
     Field("from_display_name", "Email.Smtp.FromDisplayName", "str", "Default From Display Name",
           "The sender name recipients see, for example 'Orchestrator System Notifications'. At "
           "most 256 characters."),
+    Field("use_default_credentials", "Email.Smtp.UseDefaultCredentials", "bool", "Use default credentials",
+          "Log in with the server's own default credentials. When true, the server ignores "
+          "smtp_username and smtp_password (the vendor's 'no credentials' setting, and what its "
+          "default mailer leaves behind), so it must be false with a username. Default false; "
+          "written on every apply."),
     Field("timeout_ms", "Email.Smtp.ConnectionTimeout", "int", "Connection timeout (ms)",
           "SMTP connection timeout in milliseconds (Orchestrator 2023.10 and later). When "
           "omitted the stored value is left as it is.", managed_when_omitted=False),
@@ -65,11 +70,19 @@ FIELD_NAMES = tuple(f.name for f in FIELDS)
 SECRET_FIELDS = tuple(f.name for f in FIELDS if f.secret)
 STORE_KEYS = tuple(f.key for f in FIELDS)
 
-DEFAULTS = {"smtp_port": 587, "secure": True}
+DEFAULTS = {"smtp_port": 587, "secure": True, "use_default_credentials": False}
 REQUIRED = ("smtp_host", "from_address")
 
 # Keys of a scope declaration that are not settings.
-SCOPE_META = ("state", "partition_id", "gmail_send_as")
+SCOPE_META = ("state", "partition_id", "gmail_send_as", "vendor_default_mailer")
+
+# "Use default mail settings" (the vendor's hosted mailer), as the vendor's server stores it
+# (vendor-api.md). The port is not documented for it; it is sent because every PUT of a scope
+# must carry Email.Smtp.Host, .Port and .FromEmail together. Change it here only.
+VENDOR_MAILER_HOST = "SendGrid"
+VENDOR_MAILER_LABEL = "vendor default mailer"
+VENDOR_MAILER_SETTINGS = {"smtp_host": VENDOR_MAILER_HOST, "smtp_port": 587, "secure": True,
+                          "from_address": "no-reply@uipath.com", "use_default_credentials": True}
 GMAIL_HOSTS = ("smtp.gmail.com", "smtp.googlemail.com")
 
 
@@ -131,6 +144,20 @@ def mask_settings(settings, password_known=True):
         if FIELDS_BY_NAME[name].secret and value is not None:
             value = MASK
         out[name] = value
+    return out
+
+
+def is_vendor_mailer(settings):
+    """Whether {field: value} settings are the vendor's default mailer (host ``SendGrid``)."""
+    host = settings.get("smtp_host") if isinstance(settings, dict) else None
+    return isinstance(host, str) and host.strip().lower() == VENDOR_MAILER_HOST.lower()
+
+
+def describe_settings(settings):
+    """``mask_settings`` plus ``mailer``: what reports and diffs show of a scope."""
+    out = mask_settings(settings)
+    if out:
+        out["mailer"] = VENDOR_MAILER_LABEL if is_vendor_mailer(settings) else "custom"
     return out
 
 

@@ -3,18 +3,27 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vendor's store: the Identity Server settings API (``{identity_url}/api/Setting``).
 
-Standard library HTTP only. OAuth2 client credentials from ``{identity_url}/connect/token``,
-cached for the token's lifetime and fetched again once on a 401. Reads name every
-``Email.Smtp.*`` key (the API returns nothing without explicit keys); each scope is written with
-one bulk PUT (settings a scope no longer declares are written as empty strings, so a scope
-change is one request and never half-applied), and an organization's override is removed with
-one DELETE of its keys. 429 and 5xx answers are retried with bounded exponential backoff that
-honours ``Retry-After``. Many scopes are read and written on a small pool of keep-alive
-connections.
+Follows the vendor's published API definition and clients (see the README's identity section):
 
-Two facts the public documentation does not confirm live in one place each:
-``HOST_PARTITION_ID`` (the host's partition id) and ``removal_request`` (how an organization
-goes back to the host settings).
+- Who calls: an organization's settings with that organization's own external application
+  (OAuth2 client credentials, ``organization_clients``), the host's as the host administrator
+  (the documented resource-owner password login), or one application for everything where the
+  server allows it (``client_id``/``client_secret``). Each grant has its own cached token,
+  fetched again once on a 401.
+- Reads name every ``Email.Smtp.*`` key (nothing is returned without keys); the host omits
+  ``partitionGlobalId``; every row's partition is checked, so inherited host rows never pass for
+  an organization's own override.
+- Each scope is written with one PUT of its whole declared set (the server needs Host, Port and
+  FromEmail together; the password only when it is written; cleared fields as ``""``); the host
+  is ``partitionGlobalId: null``. A 409 is answered by re-reading the scope and retrying once.
+- 429 and 5xx are retried with bounded backoff that honours ``Retry-After`` up to
+  ``identity_max_retry_wait``; error bodies (``{"errors": {...}}``) are shown, secrets masked.
+- HTTP through ``ansible.module_utils.urls`` (proxies from the environment, ``http_agent``,
+  ``validate_certs``, ``ca_path``, client certificates); redirects are not followed.
+
+Every fact the published sources do not confirm is a constant or a function here, marked
+"unconfirmed": the host-admin login request, the removal of an override (``DELETE``), and the
+``VerifySmtpSettings`` payload.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,9 +40,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from email.utils import parsedate_to_datetime
 
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit
+from ansible.module_utils.urls import Request
+
 try:
-    from http.client import HTTPConnection, HTTPException, HTTPSConnection
-    from urllib.parse import urlencode, urlsplit
+    from ansible.module_utils.urls import SSLValidationError
+    TLS_VALIDATION_ERRORS = (SSLValidationError,)
+except ImportError:  # pragma: no cover - not in every ansible-core
+    TLS_VALIDATION_ERRORS = ()
+
+try:
+    from http.client import HTTPException
 except ImportError:  # pragma: no cover - Python 2 is not supported
     raise
 
@@ -53,22 +71,45 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store 
     StoreSession,
 )
 
-# Unconfirmed by the public documentation (see vendor-api.md): the host's settings live in the
-# empty partition, as the published workaround sends them.
-HOST_PARTITION_ID = ""
+HTTP_AGENT = "mailops.orchestrator_email/0.1.0 (Ansible collection)"
 SETTING_PATH = "/api/Setting"
 TOKEN_PATH = "/connect/token"
-VERIFY_PATH = "/api/Setting/VerifySmtpSettings"
+# The three keys the server needs together in every PUT (vendor CLI docs, "uip admin smtp").
+REQUIRED_TOGETHER = ("Email.Smtp.Host", "Email.Smtp.Port", "Email.Smtp.FromEmail")
 MAX_ATTEMPTS = 4
 MAX_BACKOFF = 30.0
+DEFAULT_MAX_RETRY_WAIT = 60.0
 POOL_SIZE = 4
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+DEFAULT_SCOPES = "PM.Setting"
+READ_SCOPES = "PM.Setting or PM.Setting.Read"
+WRITE_SCOPES = "PM.Setting or PM.Setting.Write"
+# The Identity Server's path on each deployment: /identity (standalone), /identity_ (Automation
+# Suite, host-level; Automation Cloud also /{org}/identity_).
+IDENTITY_PATHS = ("/identity", "/identity_")
+
+# Unconfirmed (vendor-api.md): how an organization goes back to the host settings. Only GET and
+# PUT are in the published definition; DELETE of the keys is in the vendor's internal list.
+REMOVAL_METHOD = "DELETE"
+# Unconfirmed: the server-side test email (catalogued, not published; payload unknown).
+VERIFY_PATH = "/api/Setting/VerifySmtpSettings"
+# The host administrator's resource-owner password login documented for Automation Suite
+# (POST {base}/api/account/authenticate, TenancyName "host"; the answer's "result" is the token).
+# Its lifetime is not in the answer: 30 minutes is Orchestrator's default, and a 401 renews it.
+HOST_ADMIN_LOGIN_PATH = "/api/account/authenticate"
+HOST_TENANCY = "host"
+HOST_ADMIN_TOKEN_LIFETIME = 1800.0
+
+
+def partition_query(scope):
+    """Query parameters that address a scope: the host omits partitionGlobalId (never empty)."""
+    return [] if scope.is_host else [("partitionGlobalId", partition_of(scope))]
 
 
 def partition_of(scope):
-    """The partitionGlobalId of a scope; organizations need their GUID."""
+    """The partitionGlobalId of a scope: None for the host, the GUID of an organization."""
     if scope.is_host:
-        return HOST_PARTITION_ID
+        return None
     if not scope.partition_id:
         raise StoreError("organization %r has no partition_id: the identity store addresses organizations "
                          "by their partition GUID (partitionGlobalId); add partition_id to its declaration"
@@ -78,15 +119,34 @@ def partition_of(scope):
 
 def removal_request(scope, keys):
     """How an organization's override is removed (unconfirmed: DELETE of its keys)."""
-    query = [("key", k) for k in keys] + [("partitionGlobalId", partition_of(scope))]
-    return "DELETE", SETTING_PATH, query, None
+    query = [("key", k) for k in keys] + partition_query(scope)
+    return REMOVAL_METHOD, SETTING_PATH, query, None
 
 
-def parse_settings(payload):
-    """GET /api/Setting answer -> {key: value}; camelCase or PascalCase entries.
+def verify_request(scope, recipient, subject=None, body=None):
+    """The VerifySmtpSettings call (unconfirmed payload): one recipient, the scope's partition."""
+    payload = {"sendTo": recipient, "partitionGlobalId": partition_of(scope)}
+    if subject:
+        payload["subject"] = subject
+    if body:
+        payload["body"] = body
+    return "POST", VERIFY_PATH, None, payload
 
-    An empty or null value is a blank field, the same as a missing key: settings a scope no longer
-    declares are written as empty strings, and a server that keeps them must not show as drift."""
+
+def base_url_of(identity_url):
+    """The deployment's base URL: identity_url without its /identity or /identity_ part."""
+    url = identity_url.rstrip("/")
+    for suffix in IDENTITY_PATHS:
+        if url.endswith(suffix):
+            return url[:-len(suffix)]
+    return url
+
+
+def parse_settings(payload, partition=None, check_partition=True):
+    """GET /api/Setting answer -> {key: value}; camelCase or PascalCase rows.
+
+    Rows of another partition (an organization's GET answered with inherited host rows) are not
+    this scope's settings and are skipped. An empty or null value is a blank field."""
     if isinstance(payload, dict):
         payload = payload.get("value", payload.get("Value", payload.get("settings", payload.get("Settings", []))))
     out = {}
@@ -95,9 +155,17 @@ def parse_settings(payload):
             continue
         key = item.get("key", item.get("Key"))
         value = item.get("value", item.get("Value"))
+        if check_partition and ("partitionGlobalId" in item or "PartitionGlobalId" in item):
+            row_partition = item.get("partitionGlobalId", item.get("PartitionGlobalId"))
+            if _partition_key(row_partition) != _partition_key(partition):
+                continue
         if key is not None and value is not None and str(value) != "":
             out[key] = value if isinstance(value, str) else _to_string(value)
     return out
+
+
+def _partition_key(value):
+    return str(value).lower() if value else None
 
 
 def _to_string(value):
@@ -116,7 +184,9 @@ def retry_after(value, now=None):
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
         return None
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
@@ -141,96 +211,154 @@ def backoff(attempt, header=None, base=None):
     base = float(os.environ.get("ORCHESTRATOR_EMAIL_RETRY_BASE", "0.5")) if base is None else base
     delay = retry_after(header)
     if delay is None:
-        delay = base * (2 ** (attempt - 1))
-    return min(delay, MAX_BACKOFF)
+        delay = min(base * (2 ** (attempt - 1)), MAX_BACKOFF)
+    return delay
 
 
-class _Connection(object):
-    """One keep-alive HTTP(S) connection, reopened once when the server closed it."""
+def error_message(data):
+    """The server's message from an answer body: ``message``, OAuth ``error_description``,
+    ProblemDetails ``title`` and every ``errors`` entry (``{"errors": {"field": ["..."]}}``)."""
+    text = (data or b"").decode("utf-8", "replace").strip()
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return str(text)[:500] or "(no message)"
+    if not isinstance(payload, dict):
+        return text[:500] or "(no message)"
+    parts = []
+    for key in ("message", "Message", "error_description", "error", "title", "detail"):
+        if payload.get(key) and isinstance(payload[key], str) and payload[key] not in parts:
+            parts.append(payload[key])
+    errors = payload.get("errors", payload.get("Errors"))
+    if isinstance(errors, dict):
+        for field, messages in sorted(errors.items()):
+            if not isinstance(messages, list):
+                messages = [messages]
+            parts.append("%s: %s" % (field, " ".join(str(m) for m in messages)))
+    elif isinstance(errors, list):
+        parts.extend(str(e) for e in errors)
+    return ("; ".join(parts) or text)[:500] or "(no message)"
 
-    def __init__(self, parts, context, timeout):
-        self.parts = parts
-        self.context = context
-        self.timeout = timeout
-        self.conn = None
 
-    def _open(self):
-        if self.parts.scheme == "https":
-            return HTTPSConnection(self.parts.hostname, self.parts.port or 443, timeout=self.timeout,
-                                   context=self.context)
-        return HTTPConnection(self.parts.hostname, self.parts.port or 80, timeout=self.timeout)
+def _is_masked(value):
+    """A value that is a server's mask of a secret, never a secret itself."""
+    return value == MASK or (len(value) >= 3 and set(value) == set("*"))
 
-    def request(self, method, path, body, headers):
-        for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = self._open()
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    self.close()
-                return response.status, response, data
-            except (ConnectionResetError, BrokenPipeError, HTTPException) as exc:
-                self.close()
-                if attempt == 2 or isinstance(exc, socket.timeout):
-                    raise
-        raise StoreConnectionError("unreachable")  # pragma: no cover
 
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+def put_request(scope, values):
+    """The PUT of one scope: every value a string, camelCase (the documented casing), the host
+    as ``partitionGlobalId: null``."""
+    return ("PUT", SETTING_PATH, None, {
+        "settings": [{"key": k, "value": _to_string(v)} for k, v in sorted(values.items())],
+        "partitionGlobalId": partition_of(scope), "userId": None})
+
+
+class Grant(object):
+    """One way to get a token: client credentials of an application, or the host administrator."""
+
+    def __init__(self, kind, name, secret, organization=None, scopes=DEFAULT_SCOPES):
+        self.kind = kind  # "client_credentials" or "host_admin"
+        self.name = name  # client id, or host admin user name
+        self.secret = secret
+        self.organization = organization  # the organization an application is registered in
+        self.scopes = scopes
+        self.lock = threading.Lock()
+        self.token = None
+        self.expires = 0.0
+
+    def describe(self):
+        if self.kind == "host_admin":
+            return "the host administrator %r (resource-owner password login)" % self.name
+        where = " (organization_clients entry of %s)" % self.organization if self.organization else ""
+        return "the client credentials of client_id %r%s" % (self.name, where)
+
+    def request(self, client):
+        """(url, body, headers) of the token request."""
+        if self.kind == "host_admin":
+            body = json.dumps({"TenancyName": HOST_TENANCY, "UsernameOrEmailAddress": self.name,
+                               "Password": self.secret}).encode("utf-8")
+            return (client.host_login_url, body,
+                    {"Content-Type": "application/json", "Accept": "application/json"})
+        body = urlencode({"grant_type": "client_credentials", "client_id": self.name,
+                          "client_secret": self.secret, "scope": self.scopes}).encode()
+        return (client.url + TOKEN_PATH, body,
+                {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+
+    def parse(self, payload):
+        """(token, lifetime in seconds) from the token answer."""
+        if self.kind == "host_admin":
+            token = payload.get("result") or payload.get("access_token")
+            return token, float(payload.get("expires_in") or HOST_ADMIN_TOKEN_LIFETIME)
+        return payload["access_token"], float(payload.get("expires_in", 300))
 
 
 class IdentityClient(object):
     """Authenticated calls to the Identity Server with retries; thread-safe."""
 
-    def __init__(self, url, client_id, client_secret, scopes="PM.Setting", validate_certs=True, ca_path=None,
-                 timeout=30.0):
+    def __init__(self, url, client_id=None, client_secret=None, scopes=DEFAULT_SCOPES, validate_certs=True,
+                 ca_path=None, timeout=30.0, organization_clients=None, host_admin_username=None,
+                 host_admin_password=None, host_login_url=None, use_proxy=True, http_agent=None,
+                 client_cert=None, client_key=None, max_retry_wait=DEFAULT_MAX_RETRY_WAIT):
         self.url = (url or "").rstrip("/")
         self.parts = urlsplit(self.url)
         if self.parts.scheme not in ("http", "https") or not self.parts.hostname:
             raise StoreError("identity_url must be an http(s) URL such as https://orch.example.com/identity, got %r"
                              % url, cause="invalid_option")
-        self.client_id = client_id
-        self._secret = client_secret
-        self.scopes = scopes
+        if self.parts.path.rstrip("/") in ("", "/") or self.parts.path.rstrip("/").endswith("/orchestrator_"):
+            raise StoreError("identity_url %s is not the Identity Server's URL: it ends with /identity (standalone, "
+                             "https://orch.example.com/identity) or /identity_ (Automation Suite "
+                             "https://suite.example.com/identity_, Automation Cloud "
+                             "https://cloud.uipath.com/identity_)" % self.url, cause="invalid_option")
+        if ca_path and not os.path.isfile(ca_path):
+            raise StoreError("identity_ca_path %s is not a file (a PEM file of CA certificates)" % ca_path,
+                             cause="invalid_option")
+        for name, path in (("identity_client_cert", client_cert), ("identity_client_key", client_key)):
+            if path and not os.path.isfile(path):
+                raise StoreError("%s %s is not a file" % (name, path), cause="invalid_option")
+        self.scopes = scopes or DEFAULT_SCOPES
         self.timeout = timeout
-        self.context = None
-        if self.parts.scheme == "https":
-            self.context = ssl.create_default_context()
-            if ca_path:
-                try:
-                    self.context.load_verify_locations(cafile=ca_path)
-                except (OSError, ssl.SSLError) as exc:
-                    raise StoreError("identity_ca_path %s cannot be used as a PEM file of CA certificates: %s"
-                                     % (ca_path, exc), cause="invalid_option")
-            if not validate_certs:
-                self.context.check_hostname = False
-                self.context.verify_mode = ssl.CERT_NONE
-        self._local = threading.local()
+        self.max_retry_wait = DEFAULT_MAX_RETRY_WAIT if max_retry_wait is None else float(max_retry_wait)
+        self.host_login_url = host_login_url or (base_url_of(self.url) + HOST_ADMIN_LOGIN_PATH)
+        self.default = Grant("client_credentials", client_id, client_secret, scopes=self.scopes) \
+            if client_id and client_secret else None
+        self.host_admin = Grant("host_admin", host_admin_username, host_admin_password) \
+            if host_admin_username and host_admin_password else None
+        self.org_grants = {}
+        for entry in organization_clients or []:
+            self.org_grants[entry["organization"]] = Grant(
+                "client_credentials", entry["client_id"], entry["client_secret"], entry["organization"],
+                scopes=entry.get("scopes") or self.scopes)
+        self._secrets = tuple(g.secret for g in self._grants() if g.secret)
+        self._request = Request(use_proxy=use_proxy, timeout=timeout, validate_certs=validate_certs,
+                                http_agent=http_agent, client_cert=client_cert, client_key=client_key,
+                                ca_path=ca_path, follow_redirects="none")
         self._lock = threading.Lock()
-        self._token_lock = threading.Lock()  # one token request at a time, however many workers
-        self._token = None
-        self._token_expires = 0.0
-        self._connections = []
         self._pool = None
         self.requests = 0
         self.token_requests = 0
 
-    # -- connections -------------------------------------------------------------------------
-    def _conn(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = _Connection(self.parts, self.context, self.timeout)
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+    def _grants(self):
+        return [g for g in [self.default, self.host_admin] + list(self.org_grants.values()) if g is not None]
 
+    def grant_for(self, scope):
+        """The grant that manages ``scope``; a StoreError (before any request) when there is none."""
+        if scope.is_host:
+            grant = self.host_admin or self.default
+            if grant is None:
+                raise StoreError("the host settings are managed by the host administrator: set host_admin_username "
+                                 "and host_admin_password (or client_id and client_secret where one application "
+                                 "may manage the host)", cause="invalid_option")
+            return grant
+        grant = self.org_grants.get(scope.name) or self.default
+        if grant is None:
+            raise StoreError("%s has no application to manage it: add it to organization_clients (its own external "
+                             "application's client_id and client_secret) or set client_id and client_secret"
+                             % scope.label, cause="invalid_option")
+        return grant
+
+    # -- pool ---------------------------------------------------------------------------------
     def pool(self):
-        """The worker threads (each keeps its own connection), created once per client."""
+        """The worker threads, created once per client."""
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=POOL_SIZE)
@@ -241,117 +369,139 @@ class IdentityClient(object):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections = []
 
-    def _label(self, method, path):
+    def label(self, method, path):
         return "%s %s%s" % (method, self.parts.path.rstrip("/"), path)
 
-    def _send(self, method, path, query=None, body=None, headers=None):
-        full = self.parts.path.rstrip("/") + path
-        if query:
-            full += "?" + urlencode(query)
-        label = self._label(method, path)
+    # -- transport ----------------------------------------------------------------------------
+    def _send(self, method, url, body, headers, label):
+        """One HTTP request -> (status, headers, body bytes). Raises StoreConnectionError."""
+        with self._lock:
+            self.requests += 1
         try:
-            with self._lock:
-                self.requests += 1
-            return self._conn().request(method, full, body, headers or {})
+            response = self._request.open(method, url, data=body, headers=headers)
+            return response.getcode(), response.headers, response.read()
+        except HTTPError as exc:
+            try:
+                data = exc.read()
+            except (OSError, HTTPException, AttributeError):
+                data = b""
+            return exc.code, exc.headers, data
+        except URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, ssl.SSLError) or (isinstance(reason, str) and "CERTIFICATE" in reason.upper()):
+                raise self._tls_error(label, reason)
+            if isinstance(reason, socket.timeout):
+                raise StoreConnectionError("%s to %s timed out after %ss" % (label, self.url, self.timeout))
+            raise StoreConnectionError("%s to %s failed: %s" % (label, self.url, reason))
         except ssl.SSLError as exc:
-            raise StoreConnectionError("TLS with the Identity Server %s failed (%s): %s; give identity_ca_path "
-                                       "for a private CA" % (self.url, label, exc), cause="store_tls_error")
+            raise self._tls_error(label, exc)
         except socket.timeout:
             raise StoreConnectionError("%s to %s timed out after %ss" % (label, self.url, self.timeout))
+        except TLS_VALIDATION_ERRORS as exc:
+            raise self._tls_error(label, exc)
         except (OSError, HTTPException) as exc:
-            raise StoreConnectionError("%s to %s failed: %s" % (label, self.url, exc))
+            raise StoreConnectionError("%s to %s failed: %s" % (label, self.url, str(exc) or type(exc).__name__))
 
-    # -- token --------------------------------------------------------------------------------
-    def token(self, refused=None):
-        """A valid access token. ``refused``: a token the API just answered 401 to; a new one is
-        fetched unless another worker has already replaced it."""
-        with self._token_lock:
-            with self._lock:
-                current, expires = self._token, self._token_expires
-            if current and time.time() < expires and (refused is None or current != refused):
-                return current
-            return self._fetch_token()
+    def _tls_error(self, label, exc):
+        return StoreConnectionError("TLS with the Identity Server %s failed (%s): %s; give identity_ca_path for a "
+                                    "private CA" % (self.url, label, exc), cause="store_tls_error")
 
-    def _fetch_token(self):
-        form = urlencode({"grant_type": "client_credentials", "client_id": self.client_id,
-                          "client_secret": self._secret, "scope": self.scopes}).encode()
-        with self._lock:
-            self.token_requests += 1
-        status, _response, data = self._retrying("POST", TOKEN_PATH, body=form,
-                                                 headers={"Content-Type": "application/x-www-form-urlencoded",
-                                                          "Accept": "application/json"}, auth=False)
-        label = self._label("POST", TOKEN_PATH)
-        if status in (400, 401, 403):
-            raise StoreAuthenticationError(
-                "the Identity Server refused the client credentials of client_id %r (%s %s: %s)"
-                % (self.client_id, label, status, self._message(data)), status=status)
-        if status != 200:
-            tried = " after %d attempts" % MAX_ATTEMPTS if status in RETRY_STATUSES else ""
-            raise StoreApiError("%s failed%s: %s %s" % (label, tried, status, self._message(data)), status=status)
-        try:
-            payload = json.loads(data.decode("utf-8"))
-            token = payload["access_token"]
-            lifetime = float(payload.get("expires_in", 300))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise StoreApiError("%s answered without an access_token" % label)
-        with self._lock:
-            self._token = token
-            # Renew a little early so that a token never expires between check and use.
-            self._token_expires = time.time() + max(lifetime * 0.9, lifetime - 30)
-        return token
-
-    # -- calls --------------------------------------------------------------------------------
-    def _retrying(self, method, path, query=None, body=None, headers=None, auth=True, idempotent=True):
-        """Send with retries; returns (status, response, data, token used)."""
+    def _retrying(self, method, url, body, headers, label, grant=None, idempotent=True):
+        """Send with retries. Returns (status, headers, data, token used)."""
         attempt = 0
         while True:
             attempt += 1
-            hdrs = dict(headers or {})
+            hdrs = dict(headers)
             used = None
-            if auth:
-                used = self.token()
+            if grant is not None:
+                used = self.token(grant)
                 hdrs["Authorization"] = "Bearer " + used
             try:
-                status, response, data = self._send(method, path, query, body, hdrs)
+                status, rheaders, data = self._send(method, url, body, hdrs, label)
             except StoreConnectionError as exc:
                 if exc.cause == "store_tls_error" or not should_retry(attempt, connection_error=True,
                                                                       idempotent=idempotent):
                     raise
                 time.sleep(backoff(attempt))
                 continue
-            if should_retry(attempt, status):
-                time.sleep(backoff(attempt, response.getheader("Retry-After")))
-                continue
-            return (status, response, data, used) if auth else (status, response, data)
+            if status in RETRY_STATUSES:
+                asked = retry_after(rheaders.get("Retry-After") if rheaders is not None else None)
+                if asked is not None and asked > self.max_retry_wait:
+                    raise StoreApiError(
+                        "%s answered %s and asked to wait %ds (Retry-After), more than identity_max_retry_wait "
+                        "(%ds): %s; run again later" % (label, status, asked, self.max_retry_wait,
+                                                        self.message(data)),
+                        status=status, retry_after=asked)
+                if should_retry(attempt, status):
+                    time.sleep(backoff(attempt, rheaders.get("Retry-After") if rheaders is not None else None))
+                    continue
+                waited = " (the server last asked to wait %ds)" % asked if asked is not None else ""
+                raise StoreApiError("%s failed after %d attempts: %s %s%s"
+                                    % (label, attempt, status, self.message(data), waited), status=status)
+            return status, rheaders, data, used
 
-    def call(self, method, path, query=None, payload=None, idempotent=True, secrets=()):
-        """An authenticated JSON call; a 401 fetches a new token once. Returns the parsed body.
+    # -- token --------------------------------------------------------------------------------
+    def token(self, grant, refused=None):
+        """A valid access token of ``grant``. ``refused``: a token the API just answered 401 to;
+        a new one is fetched unless another worker has already replaced it."""
+        with grant.lock:
+            if grant.token and time.time() < grant.expires and (refused is None or grant.token != refused):
+                return grant.token
+            return self._fetch_token(grant)
 
-        ``secrets``: values the request carries that must not come back in an error message."""
+    def _fetch_token(self, grant):
+        url, body, headers = grant.request(self)
+        label = "POST %s" % urlsplit(url).path
+        with self._lock:
+            self.token_requests += 1
+        status, _headers, data, _used = self._retrying("POST", url, body, headers, label)
+        if status in (400, 401, 403):
+            raise StoreAuthenticationError("the server refused %s (%s %s: %s)"
+                                           % (grant.describe(), label, status, self.message(data)), status=status)
+        if status != 200:
+            raise StoreApiError("%s answered %s: %s" % (label, status, self.message(data)), status=status)
+        try:
+            token, lifetime = grant.parse(json.loads(data.decode("utf-8")))
+            if not token or not isinstance(token, str):
+                raise ValueError("no token")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise StoreApiError("%s answered without an access token" % label)
+        grant.token = token
+        # Renew a little early so that a token never expires between check and use.
+        grant.expires = time.time() + max(lifetime * 0.9, lifetime - 30)
+        return token
+
+    # -- calls --------------------------------------------------------------------------------
+    def call(self, method, path, query=None, payload=None, scope=None, idempotent=True, secrets=()):
+        """An authenticated JSON call for ``scope``; a 401 fetches a new token once. Returns the
+        parsed body. ``secrets``: values the request carries that must not come back in a message."""
+        grant = self.grant_for(scope)
         body = None if payload is None else json.dumps(payload).encode("utf-8")
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        label = self._label(method, path)
-        status, _response, data, used = self._retrying(method, path, query, body, headers, idempotent=idempotent)
+        url = self.url + path + ("?" + urlencode(query) if query else "")
+        label = self.label(method, path)
+        status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent)
         if status == 401:
-            self.token(refused=used)
-            status, _response, data, used = self._retrying(method, path, query, body, headers,
-                                                           idempotent=idempotent)
-        if status in (401, 403):
-            raise StoreAuthenticationError("%s was refused (%s %s): the client %r needs the scopes %s"
-                                           % (label, status, self._message(data, secrets), self.client_id,
-                                              self.scopes), status=status)
-        if status in RETRY_STATUSES:
-            raise StoreApiError("%s failed after %d attempts: %s %s"
-                                % (label, MAX_ATTEMPTS, status, self._message(data, secrets)), status=status)
+            self.token(grant, refused=used)
+            status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent)
+        if status == 401:
+            raise StoreAuthenticationError("%s for %s was refused twice (401) with a new token of %s: %s"
+                                           % (label, scope.label, grant.describe(), self.message(data, secrets)),
+                                           status=status)
+        if status == 403:
+            raise StoreAuthenticationError(self._refusal(scope, grant, method, label, self.message(data, secrets)),
+                                           status=status)
+        if 300 <= status < 400:
+            location = headers_in.get("Location") if headers_in is not None else None
+            raise StoreApiError("%s answered %s, a redirect to %s, which is not followed: identity_url should be "
+                                "the Identity Server's own URL (ending with /identity or /identity_)"
+                                % (label, status, location or "(no Location)"), status=status)
         if status >= 400:
-            raise StoreApiError("%s answered %s: %s" % (label, status, self._message(data, secrets)), status=status)
+            raise StoreApiError("%s for %s answered %s: %s" % (label, scope.label, status,
+                                                               self.message(data, secrets)), status=status)
         if not data:
             return None
         try:
@@ -359,37 +509,30 @@ class IdentityClient(object):
         except ValueError:
             return data.decode("utf-8", "replace")
 
-    def _message(self, data, secrets=()):
-        """The server's message, with the client secret and the request's secrets masked."""
-        text = _message(data)
-        for secret in (self._secret,) + tuple(secrets):
+    def _refusal(self, scope, grant, method, label, message):
+        """What a 403 means for this scope and grant, and what the scope needs."""
+        needs = READ_SCOPES if method == "GET" else WRITE_SCOPES
+        head = "%s for %s was refused (403: %s) with %s: " % (label, scope.label, message, grant.describe())
+        if scope.is_host and grant.kind == "client_credentials":
+            return head + ("an external application is registered for one organization and is refused for the "
+                           "host; the host settings are managed as the host administrator: set host_admin_username "
+                           "and host_admin_password")
+        if scope.is_host:
+            return head + "the account must be a host administrator (the host portal's admin)"
+        if grant.organization is None:
+            return head + ("an external application is registered for one organization; give %s its own "
+                           "application in organization_clients (registered in that organization's Admin > "
+                           "External Applications with the application scope %s)" % (scope.name, needs))
+        return head + ("the application must be registered in organization %s (Admin > External Applications) "
+                       "with the application scope %s, and scopes must request it" % (scope.name, needs))
+
+    def message(self, data, secrets=()):
+        """The server's message, with every credential and the request's secrets masked."""
+        text = error_message(data)
+        for secret in self._secrets + tuple(secrets):
             if secret and len(secret) >= 3:
                 text = text.replace(secret, MASK)
         return text
-
-
-def _message(data):
-    text = (data or b"").decode("utf-8", "replace").strip()
-    try:
-        payload = json.loads(text)
-        if isinstance(payload, dict):
-            text = payload.get("message") or payload.get("Message") or payload.get("error_description") \
-                or payload.get("error") or payload.get("title") or text
-    except ValueError:
-        pass
-    return str(text)[:300] or "(no message)"
-
-
-def _is_masked(value):
-    """A value that is a server's mask of a secret, never a secret itself."""
-    return value == MASK or (len(value) >= 3 and set(value) == set("*"))
-
-
-def put_request(scope, values):
-    """The bulk PUT of one scope: every value a string, camelCase (the documented casing)."""
-    return ("PUT", SETTING_PATH, None, {
-        "settings": [{"key": k, "value": _to_string(v)} for k, v in sorted(values.items())],
-        "partitionGlobalId": partition_of(scope), "userId": None})
 
 
 class _IdentitySession(StoreSession):
@@ -408,7 +551,6 @@ class _IdentitySession(StoreSession):
                     out.append((item, None, exc))
                     break  # serial: stop at the first failure, nothing more is sent
             return out
-        self.client.token()  # one token for every worker
         futures = [(item, self.client.pool().submit(func, item)) for item in items]
         wait([f for _item, f in futures])
         out = []
@@ -419,16 +561,17 @@ class _IdentitySession(StoreSession):
             out.append((item, None if exc else future.result(), exc))
         return out
 
+    def read_one(self, scope):
+        query = [("key", k) for k in STORE_KEYS] + partition_query(scope)
+        return parse_settings(self.client.call("GET", SETTING_PATH, query, scope=scope), partition_of(scope))
+
     def read(self, scopes):
         scopes = list(scopes)
-        for scope in scopes:
+        for scope in scopes:  # every scope is addressable and has a grant before the first request
             partition_of(scope)
-
-        def read_one(scope):
-            query = [("key", k) for k in STORE_KEYS] + [("partitionGlobalId", partition_of(scope))]
-            return parse_settings(self.client.call("GET", SETTING_PATH, query))
+            self.client.grant_for(scope)
         out = {}
-        for scope, result, error in self._run(read_one, scopes):
+        for scope, result, error in self._run(self.read_one, scopes):
             if error is not None:
                 raise error
             out[scope] = result
@@ -440,10 +583,13 @@ class _IdentitySession(StoreSession):
     def write(self, changes):
         requests = []
         for change in changes:  # every scope is addressable and clean before the first request
+            partition_of(change.scope)
+            self.client.grant_for(change.scope)
             if change.remove:
                 requests.append((change, removal_request(change.scope, STORE_KEYS), ()))
                 continue
-            values = dict(change.set_values)
+            values = dict(change.declared)
+            values.update(change.set_values)
             for key in change.delete_keys:
                 values.setdefault(key, "")
             for key, value in values.items():
@@ -451,15 +597,15 @@ class _IdentitySession(StoreSession):
                 if field is not None and field.secret and value and _is_masked(str(value)):
                     raise StoreError("%s of %s is a masked value (%s), not a secret; it is never written back"
                                      % (field.name, change.scope.label, MASK), cause="masked_value")
-            if values:
-                secrets = tuple(str(v) for k, v in values.items()
-                                if v and FIELDS_BY_KEY.get(k) is not None and FIELDS_BY_KEY[k].secret)
-                requests.append((change, put_request(change.scope, values), secrets))
-
-        def write_one(item):
-            _change, (method, path, query, payload), secrets = item
-            self.client.call(method, path, query, payload, secrets=secrets)
-        outcome = self._run(write_one, requests)
+            missing = [k for k in REQUIRED_TOGETHER if not values.get(k)]
+            if missing:
+                raise StoreError("%s: the server needs %s together in every write; %s missing"
+                                 % (change.scope.label, ", ".join(REQUIRED_TOGETHER), ", ".join(missing)),
+                                 cause="incomplete_scope")
+            secrets = tuple(str(v) for k, v in values.items()
+                            if v and FIELDS_BY_KEY.get(k) is not None and FIELDS_BY_KEY[k].secret)
+            requests.append((change, put_request(change.scope, values), secrets))
+        outcome = self._run(self._write_one, requests)
         failed = [(item[0].scope.label, error) for item, _result, error in outcome if error is not None]
         if failed:
             written = [item[0].scope.label for item, _result, error in outcome if error is None]
@@ -475,6 +621,26 @@ class _IdentitySession(StoreSession):
             details.update(scopes_written=written, scopes_failed=[f[0] for f in failed] + not_sent)
             raise type(first)(message, cause=first.cause, **details)
 
+    def _write_one(self, item):
+        change, (method, path, query, payload), secrets = item
+        scope = change.scope
+        try:
+            return self.client.call(method, path, query, payload, scope=scope, secrets=secrets)
+        except StoreApiError as exc:
+            if exc.details.get("status") != 409:
+                raise
+        # 409 is a documented answer of the PUT: another writer changed the scope. Re-read it and
+        # send the declared set once more; a second conflict fails, naming the scope.
+        self.read_one(scope)
+        try:
+            return self.client.call(method, path, query, payload, scope=scope, secrets=secrets)
+        except StoreApiError as exc:
+            if exc.details.get("status") != 409:
+                raise
+            raise StoreApiError("%s: the server answered 409 Conflict twice (the scope was re-read and the write "
+                                "retried once): another writer is changing it; run again"
+                                % scope.label, status=409, cause="conflict")
+
 
 class IdentityStore(SettingsStore):
     name = "identity"
@@ -486,36 +652,58 @@ class IdentityStore(SettingsStore):
 
     @classmethod
     def from_params(cls, params):
-        missing = [name for name in ("identity_url", "client_id", "client_secret") if not params.get(name)]
-        if missing:
-            raise StoreError("store_type identity needs %s (or the %s environment variables)"
-                             % (", ".join(missing), ", ".join("ORCHESTRATOR_EMAIL_%s" % m.upper() for m in missing)),
+        if not params.get("identity_url"):
+            raise StoreError("store_type identity needs identity_url (or the ORCHESTRATOR_EMAIL_IDENTITY_URL "
+                             "environment variable)", cause="invalid_option")
+        if bool(params.get("client_id")) != bool(params.get("client_secret")):
+            raise StoreError("client_id and client_secret go together (or the ORCHESTRATOR_EMAIL_CLIENT_ID and "
+                             "ORCHESTRATOR_EMAIL_CLIENT_SECRET environment variables)", cause="invalid_option")
+        if bool(params.get("host_admin_username")) != bool(params.get("host_admin_password")):
+            raise StoreError("host_admin_username and host_admin_password go together", cause="invalid_option")
+        orgs = params.get("organization_clients") or []
+        seen = set()
+        for entry in orgs:
+            if entry["organization"] in seen:
+                raise StoreError("organization_clients names %s twice: one application per organization"
+                                 % entry["organization"], cause="invalid_option")
+            seen.add(entry["organization"])
+        if not (params.get("client_id") or params.get("host_admin_username") or orgs):
+            raise StoreError("store_type identity needs credentials: organization_clients (each organization's "
+                             "application), host_admin_username/host_admin_password (the host settings), or "
+                             "client_id/client_secret (one application, where the server allows it)",
                              cause="invalid_option")
         validate_certs = params.get("identity_validate_certs")
-        return cls(IdentityClient(params["identity_url"], params["client_id"], params["client_secret"],
-                                  params.get("scopes") or "PM.Setting",
-                                  True if validate_certs is None else validate_certs,
-                                  params.get("identity_ca_path"), params.get("request_timeout") or 30.0))
+        return cls(IdentityClient(
+            params["identity_url"], params.get("client_id"), params.get("client_secret"),
+            params.get("scopes") or DEFAULT_SCOPES, True if validate_certs is None else validate_certs,
+            params.get("identity_ca_path"), params.get("request_timeout") or 30.0,
+            organization_clients=orgs, host_admin_username=params.get("host_admin_username"),
+            host_admin_password=params.get("host_admin_password"), host_login_url=params.get("host_admin_login_url"),
+            use_proxy=params.get("identity_use_proxy", True) is not False,
+            http_agent=params.get("identity_http_agent") or HTTP_AGENT,
+            client_cert=params.get("identity_client_cert"), client_key=params.get("identity_client_key"),
+            max_retry_wait=params.get("identity_max_retry_wait")))
 
     @contextlib.contextmanager
     def session(self, write=False):
         yield _IdentitySession(self.client)
 
     def send_test_email(self, scope, to, subject=None, body=None):
-        """POST /api/Setting/VerifySmtpSettings: the server sends with the scope's stored settings.
-        Not retried after a timeout (it may have sent)."""
+        """VerifySmtpSettings (experimental, unpublished): the server sends one test email with the
+        scope's stored settings. Not retried after a timeout (it may have sent). Reports only what
+        the server confirmed: that it accepted the request for that one recipient."""
         to = [to] if isinstance(to, str) else list(to)
-        payload = {"partitionGlobalId": partition_of(scope), "sendTo": to[0], "to": to}
-        if subject:
-            payload["subject"] = subject
-        if body:
-            payload["body"] = body
-        answer = self.client.call("POST", VERIFY_PATH, payload=payload, idempotent=False)
+        if len(to) != 1:
+            raise StoreError("via: store sends to one recipient (the server's test takes one address); got %d"
+                             % len(to), cause="invalid_option")
+        method, path, query, payload = verify_request(scope, to[0], subject, body)
+        answer = self.client.call(method, path, query, payload, scope=scope, idempotent=False)
         if isinstance(answer, dict):
             reply = answer.get("message") or answer.get("Message") or json.dumps(answer, sort_keys=True)
         else:
             reply = "" if answer is None else str(answer)
-        return {"server_reply": reply, "accepted": to, "endpoint": self.client._label("POST", VERIFY_PATH)}
+        return {"server_reply": reply, "recipient": to[0], "server_accepted_request": True,
+                "experimental": True, "endpoint": self.client.label(method, path)}
 
     def close(self):
         self.client.close()

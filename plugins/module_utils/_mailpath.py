@@ -269,6 +269,9 @@ def verify(params, check_mode):
 def _verify_via_store(params, to, check_mode):
     organization = params.get("organization")
     scope = Scope.host() if organization is None else Scope.org(organization, params.get("partition_id"))
+    if len(to) != 1:
+        raise MailError("via: store sends to one recipient (the server's test takes one address); to has %d"
+                        % len(to), cause="invalid_option")
     store = open_store(params)
     try:
         if check_mode:

@@ -25,6 +25,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._valida
     MAX_DISPLAY_NAME,
     MAX_ORG_NAME,
     MAX_STRING,
+    MAX_TIMEOUT_MS,
     NO_LINE_BREAK_PATTERN,
 )
 
@@ -38,7 +39,7 @@ def _field_schema(field):
         if field.name == "smtp_port":
             prop.update({"minimum": 1, "maximum": 65535, "examples": [587, 465, 25]})
         else:
-            prop.update({"minimum": 1, "maximum": 86400000, "examples": [180000]})
+            prop.update({"minimum": 1, "maximum": MAX_TIMEOUT_MS, "examples": [180000]})
     elif field.kind == "bool":
         prop["type"] = "boolean"
     else:
@@ -95,6 +96,17 @@ def build_schema():
             },
         },
     ]
+    rules.append({
+        "title": "Default credentials ignore the username",
+        "if": {"properties": {"use_default_credentials": {"const": True}}, "required": ["use_default_credentials"]},
+        "then": {"not": {"required": ["smtp_username"]}},
+    })
+    vendor_flag = {
+        "title": "Vendor default mailer",
+        "description": "true: use the vendor's default mailer ('Use default mail settings'; stored as "
+                       "Email.Smtp.Host SendGrid), with no settings of its own.",
+        "type": "boolean",
+    }
     dependent = {
         "smtp_username": ["smtp_password"],
         "smtp_password": ["smtp_username"],
@@ -102,6 +114,7 @@ def build_schema():
     }
     host_props = dict(settings)
     host_props["gmail_send_as"] = send_as
+    host_props["vendor_default_mailer"] = dict(vendor_flag, const=False)
     org_props = dict(settings)
     org_props.update({
         "state": {"title": "State", "description": "present: this organization overrides the host "
@@ -109,7 +122,15 @@ def build_schema():
                   "enum": ["present", "absent"], "default": "present"},
         "partition_id": partition,
         "gmail_send_as": send_as,
+        "vendor_default_mailer": dict(vendor_flag, const=False),
     })
+
+    def vendor_scope(org):
+        props = {"vendor_default_mailer": dict(vendor_flag, const=True)}
+        if org:
+            props.update({"state": {"const": "present"}, "partition_id": partition})
+        return {"title": "Vendor default mailer", "type": "object", "additionalProperties": False,
+                "properties": props, "required": ["vendor_default_mailer"]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -123,12 +144,18 @@ def build_schema():
             "host": {
                 "title": "Host settings",
                 "description": "Settings that apply to every organization that does not override them.",
-                "type": "object",
-                "additionalProperties": False,
-                "properties": host_props,
-                "required": list(REQUIRED),
-                "dependentRequired": dependent,
-                "allOf": rules,
+                "oneOf": [
+                    {
+                        "title": "Custom SMTP server",
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": host_props,
+                        "required": list(REQUIRED),
+                        "dependentRequired": dependent,
+                        "allOf": rules,
+                    },
+                    vendor_scope(False),
+                ],
             },
             "organizations": {
                 "title": "Organization overrides",
@@ -161,6 +188,7 @@ def build_schema():
                             {"not": {"properties": {"state": {"const": "absent"}}, "required": ["state"]}},
                         ],
                     },
+                    vendor_scope(True),
                 ],
             },
         },

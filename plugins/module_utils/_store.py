@@ -61,15 +61,20 @@ class Scope(object):
 
 
 class ScopeChange(object):
-    """What to write to one scope: keys to set, keys to delete, or the whole override removed."""
+    """What to write to one scope: keys to set, keys to delete, or the whole override removed.
 
-    __slots__ = ("scope", "set_values", "delete_keys", "remove")
+    ``declared``: every value the scope declares, as stored strings (the changed ones and the
+    unchanged ones; the password only when it is being written). A store whose server needs a
+    scope's whole set in one request (the identity store) writes this, not only ``set_values``."""
 
-    def __init__(self, scope, set_values=None, delete_keys=None, remove=False):
+    __slots__ = ("scope", "set_values", "delete_keys", "remove", "declared")
+
+    def __init__(self, scope, set_values=None, delete_keys=None, remove=False, declared=None):
         self.scope = scope
         self.set_values = dict(set_values or {})
         self.delete_keys = list(delete_keys or [])
         self.remove = remove
+        self.declared = dict(declared if declared is not None else self.set_values)
 
     def __repr__(self):
         return "ScopeChange(%r, set=%r, delete=%r, remove=%r)" % (

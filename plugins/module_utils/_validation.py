@@ -26,12 +26,16 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
     FIELDS_BY_NAME,
     MASK,
     REQUIRED,
+    VENDOR_MAILER_SETTINGS,
     is_gmail,
+    is_vendor_mailer,
 )
 
 TOP_LEVEL_KEYS = ("host", "organizations")
-HOST_KEYS = FIELD_NAMES + ("gmail_send_as",)
-ORG_KEYS = FIELD_NAMES + ("state", "partition_id", "gmail_send_as")
+HOST_KEYS = FIELD_NAMES + ("gmail_send_as", "vendor_default_mailer")
+ORG_KEYS = FIELD_NAMES + ("state", "partition_id", "gmail_send_as", "vendor_default_mailer")
+# The vendor CLI ("uip admin smtp") accepts a connection timeout of 1 to 300000 ms.
+MAX_TIMEOUT_MS = 300000
 ABSENT_ORG_KEYS = ("state", "partition_id")
 STATES = ("present", "absent")
 
@@ -152,8 +156,8 @@ def _check_field(col, path, name, value):
         if name == "smtp_port" and not 1 <= value <= 65535:
             col.error(path, "must be a port number from 1 to 65535, got %d" % value)
             return None
-        if name == "timeout_ms" and not 1 <= value <= 86400000:
-            col.error(path, "must be from 1 to 86400000 milliseconds, got %d" % value)
+        if name == "timeout_ms" and not 1 <= value <= MAX_TIMEOUT_MS:
+            col.error(path, "must be from 1 to %d milliseconds (5 minutes), got %d" % (MAX_TIMEOUT_MS, value))
             return None
         return value
     if field.kind == "bool":
@@ -206,8 +210,33 @@ def _check_send_as(col, path, value):
     return good
 
 
+def _check_vendor_mailer(col, path, decl):
+    """A scope that asks for the vendor's default mailer: nothing but state and partition_id beside it.
+    Returns its normalized settings, or None when the scope does not ask for it."""
+    flag = decl.get("vendor_default_mailer")
+    if "vendor_default_mailer" not in decl or flag is False:
+        return None
+    if flag is not True:
+        col.error(_join(path, "vendor_default_mailer"), "must be true or false, got %s" % _type_name(flag))
+        return {}
+    for key in decl:
+        if key not in ("state", "partition_id", "vendor_default_mailer"):
+            col.error(_join(path, key) if isinstance(key, str) else path,
+                      "is not allowed with vendor_default_mailer: true (the vendor's default mailer "
+                      "has no settings of its own)")
+    return dict(VENDOR_MAILER_SETTINGS)
+
+
 def _check_scope(col, path, decl, allowed_keys, is_org):
     """Validate one present scope. Returns normalized {'settings', 'partition_id'} or None."""
+    vendor = _check_vendor_mailer(col, path, decl)
+    if vendor is not None:
+        partition_id = None
+        if "partition_id" in decl and is_org:
+            partition_id = _check_partition_id(col, _join(path, "partition_id"), decl["partition_id"])
+        elif "partition_id" in decl:
+            _unknown_key(col, path, "partition_id", allowed_keys, "in host")
+        return {"settings": vendor, "partition_id": partition_id}
     settings = {}
     send_as = []
     partition_id = None
@@ -225,6 +254,8 @@ def _check_scope(col, path, decl, allowed_keys, is_org):
         if key == "gmail_send_as":
             send_as = _check_send_as(col, kpath, value)
             continue
+        if key == "vendor_default_mailer":
+            continue  # false: an ordinary scope
         if value is None:
             col.error(kpath, "must not be null (omit the key instead)")
             continue
@@ -249,6 +280,10 @@ def _check_scope(col, path, decl, allowed_keys, is_org):
                   "is required when smtp_password is set (give both, or neither for anonymous)")
     if "smtp_domain" in decl and not has_user:
         col.error(_join(path, "smtp_domain"), "is only allowed together with smtp_username")
+    if settings.get("use_default_credentials") is True and has_user:
+        col.error(_join(path, "use_default_credentials"),
+                  "must be false when smtp_username is set: with default credentials the server ignores "
+                  "smtp_username and smtp_password")
 
     port = settings.get("smtp_port")
     secure = settings.get("secure")
@@ -261,6 +296,10 @@ def _check_scope(col, path, decl, allowed_keys, is_org):
                  "most servers use 587 for STARTTLS")
 
     host = settings.get("smtp_host")
+    if is_vendor_mailer(settings):
+        col.warn(_join(path, "smtp_host"),
+                 "'%s' is how the server stores the vendor's default mailer; declare vendor_default_mailer: "
+                 "true to ask for it" % host)
     if is_gmail(host):
         if secure is not True:
             col.error(_join(path, "secure"), "must be true for Gmail (%s)" % host)

@@ -102,13 +102,33 @@ options:
   from_display_name:
     description: Default From display name (at most 256 characters).
     type: str
+  use_default_credentials:
+    description:
+      - C(Email.Smtp.UseDefaultCredentials) - when V(true) the server logs in with its own default
+        credentials and B(ignores) O(smtp_username) and O(smtp_password), so it must be V(false)
+        (the default) with a username.
+      - Written on every apply, so a value left V(true) by the vendor's default mailer or its "no
+        credentials" workaround shows as drift and is corrected.
+      - Defaults to V(false) in a declared scope.
+    type: bool
+    version_added: 0.1.0
   timeout_ms:
-    description: SMTP connection timeout in milliseconds (Orchestrator 2023.10+). Left unchanged when omitted.
+    description:
+      - SMTP connection timeout in milliseconds (Orchestrator 2023.10+), from 1 to 300000 (as the
+        vendor's CLI accepts). Left unchanged when omitted.
     type: int
   gmail_send_as:
     description: Send-as aliases of a Gmail account that O(from_address) may use. Validation only.
     type: list
     elements: str
+  vendor_default_mailer:
+    description:
+      - V(true) asks for the vendor's default mailer ("Use default mail settings"; the server stores it
+        as C(Email.Smtp.Host) C(SendGrid), C(FromEmail) C(no-reply@uipath.com) and default
+        credentials). No other setting may be given with it.
+      - M(mailops.orchestrator_email.settings_info) and drift reports name it C(vendor default mailer).
+    type: bool
+    version_added: 0.1.0
 notes:
   - The sqlite store keeps a history of every change (secrets only as C(******** (changed))); read it
     with M(mailops.orchestrator_email.settings_info) and O(mailops.orchestrator_email.settings_info#module:history).
@@ -205,8 +225,10 @@ def main():
             secure=dict(type="bool"),
             from_address=dict(type="str"),
             from_display_name=dict(type="str"),
+            use_default_credentials=dict(type="bool"),
             timeout_ms=dict(type="int"),
             gmail_send_as=dict(type="list", elements="str"),
+            vendor_default_mailer=dict(type="bool"),
         ),
         mutually_exclusive=[(whole, name) for whole in ("config", "path")
                             for name in SCOPE_OPTIONS + ("organization", "partition_id")] + [("config", "path")],

@@ -28,8 +28,11 @@ description:
   - Temporary failures (4xx replies such as 421, a dropped connection) are retried O(retries) times
     with exponential backoff; permanent ones (5xx, bad credentials, refused recipients) fail at once
     with the server's reply and a cause code.
-  - With O(via=store), the settings store's server sends the test email itself (the identity store's
-    C(VerifySmtpSettings)), proving the mail path from the Orchestrator server instead.
+  - With O(via=store) (B(experimental)), the settings store's server sends the test email itself (the
+    identity store's C(VerifySmtpSettings), which is not in the vendor's published API), proving the
+    mail path from the Orchestrator server instead. It takes one recipient in O(to), and the result
+    says only what the server confirmed (RV(recipient), RV(server_accepted_request)), never a list of
+    delivered addresses.
 author:
   - mailops engineering (@mailops)
 extends_documentation_fragment:
@@ -101,16 +104,20 @@ EXAMPLES = r"""
     organization: finance
     to: [finance-team@example.com]
 
-- name: Prove the mail path from the Orchestrator server itself
+- name: Prove the mail path from the Orchestrator server itself (experimental)
   mailops.orchestrator_email.verify:
     via: store
+    organization: finance
+    partition_id: 6f1c2a4e-0b7d-4c1e-9a53-2f9d8e7c6b5a
     to: [ops@example.com]
   module_defaults:
     group/mailops.orchestrator_email.orchestrator_email:
       store_type: identity
       identity_url: https://orch.example.com/identity
-      client_id: "{{ orchestrator_client_id }}"
-      client_secret: "{{ vault_orchestrator_client_secret }}"
+      organization_clients:
+        - organization: finance
+          client_id: "{{ finance_client_id }}"
+          client_secret: "{{ vault_finance_client_secret }}"
 """
 
 RETURN = r"""
@@ -134,8 +141,8 @@ refused:
   returned: when O(via=smtp)
   type: dict
 server_reply:
-  description: The server's reply to the message (or to RSET in check mode).
-  returned: when O(via=smtp)
+  description: The server's reply to the message (or to RSET in check mode); with O(via=store), the store server's message.
+  returned: when O(via=smtp), and with O(via=store) when not in check mode
   type: str
   sample: "250 Message accepted for delivery"
 tls_version:
@@ -153,6 +160,24 @@ attempts:
   returned: when O(via=smtp)
   type: int
   sample: 1
+recipient:
+  description: The one address the store's server was asked to send to.
+  returned: when O(via=store) and not in check mode
+  type: str
+  sample: ops@example.com
+server_accepted_request:
+  description: The store's server answered the test request with success (it does not say whether the mail was delivered).
+  returned: when O(via=store) and not in check mode
+  type: bool
+experimental:
+  description: V(true) - O(via=store) uses an endpoint that the vendor has not published.
+  returned: when O(via=store) and not in check mode
+  type: bool
+endpoint:
+  description: The store endpoint that was called.
+  returned: when O(via=store) and not in check mode
+  type: str
+  sample: POST /identity/api/Setting/VerifySmtpSettings
 elapsed_ms:
   description: Milliseconds from the first connection to the end.
   returned: always

@@ -159,7 +159,7 @@ def test_eight_playbooks_at_once_lose_nothing(ansible, tmp_path):
         history = conn.execute("SELECT scope, key, run_id FROM history").fetchall()
     finally:
         conn.close()
-    assert len(history) == 200 * 4  # smtp_host, smtp_port, secure, from_address for each organization
+    assert len(history) == 200 * 5  # smtp_host, smtp_port, secure, from_address, use_default_credentials
     assert len({run for _s, _k, run in history}) == 8
     assert {(s, k) for s, k, _r in history} == {("org:" + label[len("organizations."):], key)
                                                 for label, values in stored.items() for key in values}
@@ -263,7 +263,7 @@ def test_secret_leak_sweep_at_vvvv(ansible, tmp_path):
         assert outputs[0].task("verify")["changed"] is True
         assert len(server.messages) >= 2
 
-    identity = IdentityBackend(client_secret=CLIENT_SECRET)
+    identity = IdentityBackend(host_admin=("host-admin", CLIENT_SECRET))
     try:
         with SmtpServer("plain") as plain:
             identity.emulator.smtp_target = ("127.0.0.1", plain.port)
@@ -275,17 +275,19 @@ def test_secret_leak_sweep_at_vvvv(ansible, tmp_path):
                     "organization": "x", "partition_id": identity.partition_id("x")}},
                 {"name": "verify", "mailops.orchestrator_email.verify": {"via": "store", "to": ["a@example.com"]}},
                 {"name": "wrong secret", "mailops.orchestrator_email.settings_info": {
-                    "client_secret": "{{ probe_client_secret }}-wrong"}, "ignore_errors": True},
+                    "host_admin_password": "{{ probe_client_secret }}-wrong"}, "ignore_errors": True},
             ]
-            defaults = dict(identity.module_defaults, client_secret="{{ probe_client_secret }}")
+            defaults = dict(identity.module_defaults, host_admin_password="{{ probe_client_secret }}")
+            org_secrets = [secret for _client, secret in identity.org_clients.values()]
             outputs.append(ansible.playbook(render_play(id_tasks, defaults), extra_vars=probe, verbosity=4))
             assert outputs[-1].task("verify")["changed"] is True
+            assert outputs[-1].task("wrong secret")["cause"] == "store_authentication_failed"
         haystacks = identity.secret_haystacks()
     finally:
         identity.close()
 
     for result in outputs:
-        for secret in (SECRET, CLIENT_SECRET):
+        for secret in [SECRET, CLIENT_SECRET] + org_secrets:
             assert secret not in result.output, "secret in ansible-playbook -vvvv output"
             assert secret not in json.dumps(result.records), "secret in a task result"
     for report in ("drift-report.json", "drift-report.md"):
@@ -331,7 +333,7 @@ def test_identity_timeout_mid_apply_then_rerun_converges(ansible):
         assert "PUT /identity/api/Setting" in failure["msg"]
         time.sleep(1.6)  # let the delayed requests finish on the server side
         for values in store.emulator.state.values():  # every scope is all or nothing
-            assert len(values) in (0, 4)
+            assert len(values) in (0, 5)  # host, port, secure, from, use_default_credentials
         store.emulator.faults.clear()
         second = ansible.playbook(play)
         assert second.rc == 0, second

@@ -57,6 +57,7 @@ EXPECTED_HOST = {
     "Email.Smtp.FromEmail": "mailer@example.com",
     "Email.Smtp.FromDisplayName": "Orchestrator System Notifications",
     "Email.Smtp.ConnectionTimeout": "180000",
+    "Email.Smtp.UseDefaultCredentials": "false",
 }
 
 

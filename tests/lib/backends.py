@@ -64,7 +64,11 @@ class SqliteBackend(object):
 
 
 class IdentityBackend(object):
-    """The vendor's Identity API, served by the emulator on loopback for the duration of a test."""
+    """The vendor's Identity API, served by the emulator on loopback for the duration of a test.
+
+    Set up as a real deployment is: the host managed as the host administrator, and each
+    organization with its own external application (registered when the test names the
+    organization, through ``org_extra``/``partition_id``)."""
 
     name = "identity"
     password_readable = False
@@ -73,15 +77,30 @@ class IdentityBackend(object):
         from tests.lib.identity_emulator import IdentityEmulator
         self.emulator = IdentityEmulator(**emulator_options).start()
         self.partitions = {}
+        self.org_clients = {}
 
     @property
     def module_defaults(self):
+        return {"store_type": "identity", "identity_url": self.emulator.url,
+                "host_admin_username": self.emulator.host_admin[0],
+                "host_admin_password": self.emulator.host_admin[1],
+                "organization_clients": [dict(organization=name, client_id=cid, client_secret=secret)
+                                         for name, (cid, secret) in sorted(self.org_clients.items())]}
+
+    @property
+    def single_client_defaults(self):
+        """One application for every scope (only where the emulator is ``single_client``)."""
         return {"store_type": "identity", "identity_url": self.emulator.url,
                 "client_id": self.emulator.client_id, "client_secret": self.emulator.client_secret}
 
     def partition_id(self, name):
         partition = str(uuid.uuid5(uuid.NAMESPACE_URL, "orchestrator-email-test/" + name))
-        self.partitions[partition] = name
+        if partition not in self.partitions:
+            self.partitions[partition] = name
+            client_id = "app-" + partition[:8]
+            secret = "Org-App-Secret-" + partition[-12:]
+            self.emulator.add_application(client_id, secret, partition)
+            self.org_clients[name] = (client_id, secret)
         return partition
 
     def org_extra(self, name):
@@ -90,7 +109,7 @@ class IdentityBackend(object):
     def read_back(self):
         out = {}
         for partition, values in copy.deepcopy(self.emulator.state).items():
-            if partition == "":
+            if partition is None:
                 label = "host"
             else:
                 label = "organizations." + self.partitions.get(partition, partition)
@@ -106,7 +125,7 @@ class IdentityBackend(object):
         out = []
         for request in self.emulator.requests:
             entry = dict(request)
-            if request["path"].endswith("/connect/token") or request["method"] == "PUT":
+            if request["path"].endswith(("/connect/token", "/api/account/authenticate")) or request["method"] == "PUT":
                 entry.pop("body")
             out.append(repr(entry))
         return out

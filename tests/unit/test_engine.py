@@ -57,8 +57,11 @@ def changed(**kw):
     (dict(STORED, **{"Email.Smtp.ConnectionTimeout": "1000"}), DESIRED, True, "on_create", {}),
     (dict(STORED, **{"Email.Smtp.ConnectionTimeout": "1000"}), changed(timeout_ms=2000), True, "on_create",
      {"timeout_ms": "update"}),
-    # unknown vendor keys are not ours to touch
-    (dict(STORED, **{"Email.Smtp.UseDefaultCredentials": "false"}), DESIRED, True, "on_create", {}),
+    # UseDefaultCredentials left true (the vendor's "no credentials" setting) is drift
+    (dict(STORED, **{"Email.Smtp.UseDefaultCredentials": "true"}), changed(use_default_credentials=False), True,
+     "on_create", {"use_default_credentials": "update"}),
+    (dict(STORED, **{"Email.Smtp.UseDefaultCredentials": "false"}), changed(use_default_credentials=False), True,
+     "on_create", {}),
 ])
 def test_plan_scope_actions(stored, desired, readable, update_password, expected):
     change, rows, diff = plan_scope(HOST, stored, desired, readable, update_password)

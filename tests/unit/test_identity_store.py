@@ -4,12 +4,14 @@ import pytest
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import StoreError
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._identity_store import (
-    HOST_PARTITION_ID,
     MAX_BACKOFF,
     MAX_ATTEMPTS,
+    IdentityClient,
     IdentityStore,
     _is_masked,
     backoff,
+    base_url_of,
+    error_message,
     parse_settings,
     partition_of,
     put_request,
@@ -87,11 +89,12 @@ def test_backoff_is_exponential_bounded_and_honours_retry_after(monkeypatch):
     assert backoff(3) == 0.04
     assert backoff(20, base=0.5) == MAX_BACKOFF
     assert backoff(1, "3", base=0.5) == 3.0
-    assert backoff(1, "3600", base=0.5) == MAX_BACKOFF
+    # a long Retry-After is not cut short here: the client refuses waits above identity_max_retry_wait
+    assert backoff(1, "3600", base=0.5) == 3600.0
 
 
 def test_partitions():
-    assert partition_of(Scope.host()) == HOST_PARTITION_ID == ""
+    assert partition_of(Scope.host()) is None
     assert partition_of(Scope.org("fin", "6f1c2a4e-0b7d-4c1e-9a53-2f9d8e7c6b5a")).startswith("6f1c")
     with pytest.raises(StoreError) as info:
         partition_of(Scope.org("fin"))
@@ -99,14 +102,89 @@ def test_partitions():
     method, path, query, body = removal_request(Scope.org("fin", "g"), ["Email.Smtp.Host"])
     assert (method, path, body) == ("DELETE", "/api/Setting", None)
     assert ("partitionGlobalId", "g") in query and ("key", "Email.Smtp.Host") in query
+    # the host omits partitionGlobalId: never sent empty
+    _m, _p, query, _b = removal_request(Scope.host(), ["Email.Smtp.Host"])
+    assert [k for k, _v in query] == ["key"]
+
+
+def test_rows_of_another_partition_are_not_the_scope_s_own():
+    rows = [{"key": "Email.Smtp.Host", "value": "org.example.com", "partitionGlobalId": "G-1"},
+            {"key": "Email.Smtp.Port", "value": "25", "partitionGlobalId": None},  # inherited host row
+            {"key": "Email.Smtp.FromEmail", "value": "a@b.c"}]  # no partition field: taken as asked
+    assert parse_settings(rows, "g-1") == {"Email.Smtp.Host": "org.example.com", "Email.Smtp.FromEmail": "a@b.c"}
+    assert parse_settings(rows, None) == {"Email.Smtp.Port": "25", "Email.Smtp.FromEmail": "a@b.c"}
 
 
 def test_missing_options_are_named():
     with pytest.raises(StoreError) as info:
         IdentityStore.from_params({"identity_url": "https://x/identity", "client_id": None, "client_secret": None})
-    assert "client_id, client_secret" in str(info.value)
+    assert "organization_clients" in str(info.value) and "host_admin_username" in str(info.value)
+    with pytest.raises(StoreError) as info:
+        IdentityStore.from_params({"identity_url": "https://x/identity", "client_id": "a", "client_secret": None})
+    assert "client_id and client_secret go together" in str(info.value)
     with pytest.raises(StoreError):
         IdentityStore.from_params({"identity_url": "ftp://x", "client_id": "a", "client_secret": "b"})
+    with pytest.raises(StoreError) as info:
+        IdentityStore.from_params({"identity_url": "https://x/identity", "organization_clients": [
+            {"organization": "fin", "client_id": "a", "client_secret": "b"},
+            {"organization": "fin", "client_id": "c", "client_secret": "d"}]})
+    assert "fin twice" in str(info.value)
+
+
+@pytest.mark.parametrize("url,ok", [
+    ("https://orch.example.com/identity", True),
+    ("https://suite.example.com/identity_", True),
+    ("https://cloud.uipath.com/identity_", True),
+    ("https://cloud.uipath.com/myorg/identity_/", True),
+    ("https://orch.example.com", False),
+    ("https://orch.example.com/", False),
+    ("https://suite.example.com/myorg/mytenant/orchestrator_", False),
+])
+def test_identity_url_forms(url, ok):
+    if ok:
+        IdentityClient(url, "a", "b")
+    else:
+        with pytest.raises(StoreError) as info:
+            IdentityClient(url, "a", "b")
+        assert "/identity_" in str(info.value) and info.value.cause == "invalid_option"
+
+
+def test_base_url_and_host_admin_login_url():
+    assert base_url_of("https://suite.example.com/identity_") == "https://suite.example.com"
+    assert base_url_of("https://orch.example.com/identity/") == "https://orch.example.com"
+    client = IdentityClient("https://suite.example.com/identity_", host_admin_username="admin",
+                            host_admin_password="pw")
+    assert client.host_login_url == "https://suite.example.com/api/account/authenticate"
+
+
+def test_each_scope_gets_its_grant_and_a_missing_one_is_named_before_any_request():
+    client = IdentityClient("https://x/identity_", organization_clients=[
+        {"organization": "fin", "client_id": "fin-app", "client_secret": "fin-secret"}],
+        host_admin_username="admin", host_admin_password="pw")
+    assert client.grant_for(Scope.host()).kind == "host_admin"
+    assert client.grant_for(Scope.org("fin", "g")).name == "fin-app"
+    with pytest.raises(StoreError) as info:
+        client.grant_for(Scope.org("hr", "g2"))
+    assert "organizations.hr" in str(info.value) and "organization_clients" in str(info.value)
+    only_orgs = IdentityClient("https://x/identity_", organization_clients=[
+        {"organization": "fin", "client_id": "fin-app", "client_secret": "fin-secret"}])
+    with pytest.raises(StoreError) as info:
+        only_orgs.grant_for(Scope.host())
+    assert "host_admin_username" in str(info.value)
+    single = IdentityClient("https://x/identity", "one-app", "one-secret")
+    assert single.grant_for(Scope.host()).name == single.grant_for(Scope.org("hr", "g2")).name == "one-app"
+
+
+@pytest.mark.parametrize("body,expected", [
+    (b'{"errors": {"partitionGlobalId": ["The value \'X\' is not valid."]}, "title": "Bad Request"}',
+     "Bad Request; partitionGlobalId: The value 'X' is not valid."),
+    (b'{"message": "nope"}', "nope"),
+    (b'{"error": "invalid_client", "error_description": "bad secret"}', "bad secret; invalid_client"),
+    (b"plain text", "plain text"),
+    (b"", "(no message)"),
+])
+def test_error_bodies_are_shown(body, expected):
+    assert error_message(body) == expected
 
 
 def test_put_request_is_one_camel_case_bulk_body_of_strings():
@@ -117,7 +195,7 @@ def test_put_request_is_one_camel_case_bulk_body_of_strings():
                                  {"key": "Email.Smtp.EnableSsl", "value": "true"},
                                  {"key": "Email.Smtp.Port", "value": "587"}],
                     "partitionGlobalId": "g-1", "userId": None}
-    assert put_request(Scope.host(), {"Email.Smtp.Host": "h"})[3]["partitionGlobalId"] == HOST_PARTITION_ID
+    assert put_request(Scope.host(), {"Email.Smtp.Host": "h"})[3]["partitionGlobalId"] is None
 
 
 @pytest.mark.parametrize("value,masked", [

@@ -30,9 +30,18 @@ def test_store_doc_fragment_matches_argspec():
         assert doc[name]["type"] == spec["type"], name
         assert doc[name].get("default") == spec.get("default"), name
         assert doc[name].get("choices") == spec.get("choices"), name
-        env = spec["fallback"][1][0]
-        assert env in " ".join(doc[name]["description"]), "%s: doc does not name %s" % (name, env)
-        assert bool(spec.get("no_log")) == (name == "client_secret")
+        description = " ".join(doc[name]["description"])
+        if "fallback" in spec:
+            env = spec["fallback"][1][0]
+            assert env in description, "%s: doc does not name %s" % (name, env)
+        else:
+            assert "environment variable is used" not in description, name
+        assert bool(spec.get("no_log")) == (name in ("client_secret", "host_admin_password")), name
+        for sub, subspec in (spec.get("options") or {}).items():
+            assert doc[name]["suboptions"][sub]["type"] == subspec["type"], (name, sub)
+            assert bool(doc[name]["suboptions"][sub].get("required")) == bool(subspec.get("required")), (name, sub)
+        assert sorted(doc[name].get("suboptions") or {}) == sorted(spec.get("options") or {}), name
+    assert STORE_ARGSPEC["organization_clients"]["options"]["client_secret"]["no_log"] is True
 
 
 @pytest.mark.parametrize("name", ["settings", "settings_info", "validate"])
@@ -92,7 +101,7 @@ def test_exclusive_needs_config(tmp_path, capsys):
 def test_settings_info_never_creates_the_store(tmp_path, capsys):
     rc, result, _out = run_module("settings_info", {"store_path": str(tmp_path / "s.db"), "history": 5}, capsys)
     assert rc == 0 and result["changed"] is False
-    assert result["host"] == {"configured": False, "settings": {}, "password_set": False}
+    assert result["host"] == {"configured": False, "settings": {}, "password_set": False, "mailer": None}
     assert result["history"] == []
     assert not (tmp_path / "s.db").exists()
 

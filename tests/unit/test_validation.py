@@ -188,7 +188,8 @@ def test_valid_configs_pass_both_validators(config):
 def test_defaults_applied():
     _e, _w, normalized = validate_config({"host": {"smtp_host": "relay.example.com", "from_address": "a@example.com"}})
     assert normalized["host"]["settings"] == {
-        "smtp_host": "relay.example.com", "from_address": "a@example.com", "smtp_port": 587, "secure": True}
+        "smtp_host": "relay.example.com", "from_address": "a@example.com", "smtp_port": 587, "secure": True,
+        "use_default_credentials": False}
 
 
 def test_port_25_with_secure_is_a_warning_not_an_error():
