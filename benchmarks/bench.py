@@ -240,9 +240,10 @@ def main():
             row["seconds"] / floor, row["cpu"] / floor_cpu, "met" if row["seconds"] <= 5 * floor else "missed"))
     if ("identity, app per org", 1000) in drift:
         row = drift[("identity, app per org", 1000)]
-        targets.append("| identity emulator, 1,000 organizations with an application each, drift check | "
-                       "(no target: 1,000 token requests more) | %.1fx (CPU %.1fx) | - |" % (
-                           row["seconds"] / floor, row["cpu"] / floor_cpu))
+        targets.append("| identity emulator, 1,000 organizations with an application each (1,001 token requests), "
+                       "drift check | <= 5x floor | %.1fx (CPU %.1fx) | %s |" % (
+                           row["seconds"] / floor, row["cpu"] / floor_cpu,
+                           "met" if row["seconds"] <= 5 * floor else "missed"))
     if targets:
         lines += ["", "| target | wanted | measured | |", "|---|---|---|---|"] + targets
     text = "\n".join(lines) + "\n"

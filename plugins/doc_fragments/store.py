@@ -85,7 +85,7 @@ options:
     description:
       - The host administrator's user name. The host settings are read and written as the host
         administrator, with the resource-owner password login documented for host administrators
-        (C(POST {base}/api/account/authenticate), tenancy C(host); see O(host_admin_login_url)).
+        (C(POST <Orchestrator URL>/api/account/authenticate), tenancy C(host); see O(host_admin_login_url)).
       - If not set, the value of the E(ORCHESTRATOR_EMAIL_HOST_ADMIN_USERNAME) environment variable is used.
     type: str
   host_admin_password:
@@ -95,8 +95,13 @@ options:
     type: str
   host_admin_login_url:
     description:
-      - The host administrator's login endpoint, when it is not O(identity_url) without its
-        C(/identity) or C(/identity_) part followed by C(/api/account/authenticate).
+      - The host administrator's login endpoint (an Orchestrator endpoint,
+        C(<Orchestrator URL>/api/account/authenticate)).
+      - Derived on a standalone Orchestrator (O(identity_url) without C(/identity));
+        B(required) with the host administrator when O(identity_url) ends with C(/identity_)
+        (Automation Suite), where the Orchestrator URL cannot be derived.
+      - That the Identity settings API accepts this login's token is not confirmed by the vendor's
+        published sources.
     type: str
   scopes:
     description:
@@ -126,13 +131,20 @@ options:
       - Use the proxy of the environment (E(https_proxy), E(http_proxy), E(no_proxy)) for the Identity Server.
     type: bool
     default: true
+  allow_insecure_http:
+    description:
+      - Allow an O(identity_url) over plain C(http://) to a host that is not the loopback interface.
+        Off by default, because the client secrets and the host administrator's password would
+        cross the network in clear text.
+    type: bool
+    default: false
   identity_http_agent:
     description:
       - The User-Agent header sent to the Identity Server; by default
         C(mailops.orchestrator_email/<version> (Ansible collection)).
     type: str
   identity_client_cert:
-    description: A PEM client certificate to present to the Identity Server (or a proxy that needs one).
+    description: A PEM client certificate to present to the Identity Server (through a proxy too, inside the tunnel).
     type: path
   identity_client_key:
     description: The private key of O(identity_client_cert), if it is not in the same file.

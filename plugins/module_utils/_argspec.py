@@ -38,6 +38,7 @@ STORE_ARGSPEC = dict(
                              fallback=(env_fallback, ["ORCHESTRATOR_EMAIL_HOST_ADMIN_PASSWORD"])),
     host_admin_login_url=dict(type="str"),
     identity_use_proxy=dict(type="bool", default=True),
+    allow_insecure_http=dict(type="bool", default=False),
     identity_http_agent=dict(type="str"),
     identity_client_cert=dict(type="path"),
     identity_client_key=dict(type="path"),

@@ -84,11 +84,18 @@ def plan_scope(scope, stored, desired, password_readable=True, update_password="
             rows.append(_row(scope, field, have, None, "delete"))
     if not rows:
         return None, rows, None
+    # The scope's whole state, independent of what was read: every declared value (a secret only
+    # when it is written) and "" for every managed field the scope omits. A store that writes this
+    # in one request leaves the scope as declared even if another writer changed it meanwhile.
     declared = dict(set_values)
-    for name, value in desired.items():
-        field = FIELDS_BY_NAME[name]
-        if field.key not in declared and not field.secret:
-            declared[field.key] = to_store(name, value)
+    for field in FIELDS:
+        if field.key in declared:
+            continue
+        if field.name in desired:
+            if not field.secret:
+                declared[field.key] = to_store(field.name, desired[field.name])
+        elif field.managed_when_omitted:
+            declared[field.key] = ""
     change = ScopeChange(scope, set_values=set_values, delete_keys=delete_keys, declared=declared)
     changed_secret = dict((r["field"], True) for r in rows if r["secret"])
     before_m = describe_settings(current)

@@ -18,8 +18,10 @@ Follows the vendor's published API definition and clients (see the README's iden
   is ``partitionGlobalId: null``. A 409 is answered by re-reading the scope and retrying once.
 - 429 and 5xx are retried with bounded backoff that honours ``Retry-After`` up to
   ``identity_max_retry_wait``; error bodies (``{"errors": {...}}``) are shown, secrets masked.
-- HTTP through ``ansible.module_utils.urls`` (proxies from the environment, ``http_agent``,
-  ``validate_certs``, ``ca_path``, client certificates); redirects are not followed.
+- HTTP through urllib's handler chain as ``ansible.module_utils.urls`` builds it (proxies from
+  the environment, ansible's redirect handler: redirects are not followed), with the TLS context
+  built once (``validate_certs``, ``ca_path``, client certificates) and keep-alive connections,
+  one per worker thread, on a pool of 4 workers.
 
 Every fact the published sources do not confirm is a constant or a function here, marked
 "unconfirmed": the host-admin login request, the removal of an override (``DELETE``), and the
@@ -31,29 +33,38 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import io
 import json
 import os
 import socket
 import ssl
 import threading
 import time
+import urllib.request
+import urllib.response
 from concurrent.futures import ThreadPoolExecutor, wait
 from email.utils import parsedate_to_datetime
+from http.client import HTTPConnection, HTTPException, HTTPSConnection
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode, urlsplit
-from ansible.module_utils.urls import Request
+
+try:  # ansible-core 2.16 and later
+    from ansible.module_utils.urls import HTTPRedirectHandler
+
+    def _no_redirects():
+        return HTTPRedirectHandler("none")
+except ImportError:  # pragma: no cover - older ansible-core
+    from ansible.module_utils.urls import RedirectHandlerFactory
+
+    def _no_redirects():
+        return RedirectHandlerFactory("none", True)()
 
 try:
     from ansible.module_utils.urls import SSLValidationError
     TLS_VALIDATION_ERRORS = (SSLValidationError,)
 except ImportError:  # pragma: no cover - not in every ansible-core
     TLS_VALIDATION_ERRORS = ()
-
-try:
-    from http.client import HTTPException
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    raise
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import (
     StoreApiError,
@@ -81,6 +92,7 @@ MAX_BACKOFF = 30.0
 DEFAULT_MAX_RETRY_WAIT = 60.0
 POOL_SIZE = 4
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+NOT_ACTED_STATUSES = frozenset([429, 503])
 DEFAULT_SCOPES = "PM.Setting"
 READ_SCOPES = "PM.Setting or PM.Setting.Read"
 WRITE_SCOPES = "PM.Setting or PM.Setting.Write"
@@ -93,8 +105,11 @@ IDENTITY_PATHS = ("/identity", "/identity_")
 REMOVAL_METHOD = "DELETE"
 # Unconfirmed: the server-side test email (catalogued, not published; payload unknown).
 VERIFY_PATH = "/api/Setting/VerifySmtpSettings"
-# The host administrator's resource-owner password login documented for Automation Suite
-# (POST {base}/api/account/authenticate, TenancyName "host"; the answer's "result" is the token).
+# The host administrator's resource-owner password login, as the vendor documents it for host
+# administrators (Automation Suite API guide, "ROPC"): POST {orchestrator}/api/account/authenticate
+# with TenancyName "host"; the answer's "result" is the token. It is an Orchestrator endpoint:
+# standalone, {orchestrator} is identity_url without /identity; on Automation Suite it must be
+# given (host_admin_login_url). Unconfirmed: that the Identity settings API takes this token.
 # Its lifetime is not in the answer: 30 minutes is Orchestrator's default, and a 401 renews it.
 HOST_ADMIN_LOGIN_PATH = "/api/account/authenticate"
 HOST_TENANCY = "host"
@@ -164,6 +179,12 @@ def parse_settings(payload, partition=None, check_partition=True):
     return out
 
 
+def _is_loopback(hostname):
+    if hostname in ("localhost", "localhost.localdomain"):
+        return True
+    return hostname.startswith("127.") or hostname in ("::1", "[::1]")
+
+
 def _partition_key(value):
     return str(value).lower() if value else None
 
@@ -195,14 +216,18 @@ def retry_after(value, now=None):
 def should_retry(attempt, status=None, connection_error=False, idempotent=True):
     """Whether attempt number ``attempt`` (1-based) is followed by another one.
 
-    429 and 5xx answers are retried (the server refused or failed before acting, or a PUT/DELETE
-    that did act is safe to repeat); other answers never are. A connection error (reset, timeout)
-    is retried only for idempotent requests: a POST that timed out may have been acted on.
+    429 and 5xx answers are retried for idempotent requests (a PUT/DELETE that did act is safe to
+    repeat), only 429 and 503 for others; other answers never are. A connection error (reset,
+    timeout) is retried only for idempotent requests: a POST that timed out may have been acted on.
     """
     if attempt >= MAX_ATTEMPTS:
         return False
     if connection_error:
         return idempotent
+    if not idempotent:
+        # A 500, 502 or 504 may come after the server acted (a gateway timing out on a test email
+        # that was sent): only the answers that say it did not act are retried.
+        return status in NOT_ACTED_STATUSES
     return status in RETRY_STATUSES
 
 
@@ -253,6 +278,109 @@ def put_request(scope, values):
         "partitionGlobalId": partition_of(scope), "userId": None})
 
 
+class _KeepAlive(object):
+    """urllib's HTTP(S) handler, keeping one connection per thread and server open between
+    requests. urllib's own handler (what ``ansible.module_utils.urls.Request`` uses) sends
+    ``Connection: close`` and opens a new connection, with a new TLS handshake, for every request;
+    1,000 organizations are 2,000 requests or more."""
+
+    def __init__(self, *args, **kwargs):
+        super(_KeepAlive, self).__init__(*args, **kwargs)
+        self._local = threading.local()
+        self._all = []
+        self._all_lock = threading.Lock()
+
+    def _pooled(self, http_class, req, **conn_args):
+        conns = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
+            with self._all_lock:
+                self._all.append(conns)
+        if not req.host:
+            raise URLError("no host given")
+        key = (http_class, req.host, req._tunnel_host)
+        headers = dict(req.unredirected_hdrs)
+        headers.update(dict((k, v) for k, v in req.headers.items() if k not in headers))
+        headers = dict((name.title(), value) for name, value in headers.items())
+        tunnel = {}
+        if "Proxy-Authorization" in headers:  # for the proxy only, never the origin server
+            tunnel["Proxy-Authorization"] = headers.pop("Proxy-Authorization")
+        for _attempt in (1, 2):
+            conn = conns.get(key)
+            reused = conn is not None
+            if conn is None:
+                conn = conns[key] = http_class(req.host, timeout=req.timeout, **conn_args)
+                if req._tunnel_host:
+                    conn.set_tunnel(req._tunnel_host, headers=tunnel)
+            try:
+                conn.request(req.get_method(), req.selector, req.data, headers)
+                response = conn.getresponse()
+                data = response.read()
+            except (ConnectionResetError, BrokenPipeError, HTTPException) as exc:
+                conn.close()
+                conns.pop(key, None)
+                if reused:
+                    continue  # the server closed an idle keep-alive connection: open a new one
+                raise URLError(exc)
+            except OSError as exc:  # a timeout, a refused connection, TLS
+                conn.close()
+                conns.pop(key, None)
+                raise URLError(exc)
+            if response.will_close:
+                conn.close()
+                conns.pop(key, None)
+            answer = urllib.response.addinfourl(io.BytesIO(data), response.headers, req.full_url, response.status)
+            answer.msg = response.reason
+            return answer
+        raise URLError("the connection was closed twice")  # pragma: no cover
+
+    def close_all(self):
+        with self._all_lock:
+            for conns in self._all:
+                for conn in conns.values():
+                    conn.close()
+                conns.clear()
+
+
+class _KeepAliveHTTPHandler(_KeepAlive, urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self._pooled(HTTPConnection, req)
+
+
+class _KeepAliveHTTPSHandler(_KeepAlive, urllib.request.HTTPSHandler):
+    def __init__(self, context):
+        super(_KeepAliveHTTPSHandler, self).__init__(context=context)
+        self.tls_context = context
+
+    def https_open(self, req):
+        return self._pooled(HTTPSConnection, req, context=self.tls_context)
+
+
+class _Transport(object):
+    """The handler chain that ``ansible.module_utils.urls.Request`` builds - proxies from the
+    environment (or none), the TLS context, ansible's redirect handler (``none``: a 3xx is an
+    answer, not followed), the User-Agent - with keep-alive connections."""
+
+    def __init__(self, context, use_proxy=True, http_agent=None, timeout=30.0):
+        self.timeout = timeout
+        self.http_agent = http_agent
+        self.handlers = [_KeepAliveHTTPHandler(), _KeepAliveHTTPSHandler(context)]
+        proxy = urllib.request.ProxyHandler() if use_proxy else urllib.request.ProxyHandler({})
+        self.opener = urllib.request.build_opener(proxy, _no_redirects(), *self.handlers)
+
+    def open(self, method, url, data=None, headers=None):
+        request = urllib.request.Request(url, data=data, method=method)
+        if self.http_agent:
+            request.add_header("User-agent", self.http_agent)
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        return self.opener.open(request, timeout=self.timeout)
+
+    def close(self):
+        for handler in self.handlers:
+            handler.close_all()
+
+
 def _tls_context(validate_certs, ca_path, client_cert, client_key):
     """The TLS context of the Identity Server: the system's CAs plus ``ca_path``, a client
     certificate when given, verification off only when asked."""
@@ -289,6 +417,7 @@ class Grant(object):
         self.lock = threading.Lock()
         self.token = None
         self.expires = 0.0
+        self.refusal = None
 
     def describe(self):
         if self.kind == "host_admin":
@@ -322,7 +451,8 @@ class IdentityClient(object):
     def __init__(self, url, client_id=None, client_secret=None, scopes=DEFAULT_SCOPES, validate_certs=True,
                  ca_path=None, timeout=30.0, organization_clients=None, host_admin_username=None,
                  host_admin_password=None, host_login_url=None, use_proxy=True, http_agent=None,
-                 client_cert=None, client_key=None, max_retry_wait=DEFAULT_MAX_RETRY_WAIT):
+                 client_cert=None, client_key=None, max_retry_wait=DEFAULT_MAX_RETRY_WAIT,
+                 allow_insecure_http=False):
         self.url = (url or "").rstrip("/")
         self.parts = urlsplit(self.url)
         if self.parts.scheme not in ("http", "https") or not self.parts.hostname:
@@ -342,7 +472,13 @@ class IdentityClient(object):
         self.scopes = scopes or DEFAULT_SCOPES
         self.timeout = timeout
         self.max_retry_wait = DEFAULT_MAX_RETRY_WAIT if max_retry_wait is None else float(max_retry_wait)
-        self.host_login_url = host_login_url or (base_url_of(self.url) + HOST_ADMIN_LOGIN_PATH)
+        if self.parts.scheme == "http" and not allow_insecure_http and not _is_loopback(self.parts.hostname):
+            raise StoreError("identity_url %s is plain http: the client secrets and the host administrator's "
+                             "password would cross the network in clear text; use https, or set "
+                             "allow_insecure_http: true for a lab" % self.url, cause="invalid_option")
+        self.host_login_url = host_login_url
+        if not host_login_url and self.parts.path.rstrip("/").endswith("/identity"):
+            self.host_login_url = base_url_of(self.url) + HOST_ADMIN_LOGIN_PATH  # standalone Orchestrator
         self.default = Grant("client_credentials", client_id, client_secret, scopes=self.scopes) \
             if client_id and client_secret else None
         self.host_admin = Grant("host_admin", host_admin_username, host_admin_password) \
@@ -354,10 +490,9 @@ class IdentityClient(object):
                 scopes=entry.get("scopes") or self.scopes)
         self._secrets = tuple(g.secret for g in self._grants() if g.secret)
         # One TLS context for every request: building one per request (what Request does without
-        # it) loads the system's CA bundle each time, about 30 ms of CPU per request.
-        self._request = Request(use_proxy=use_proxy, timeout=timeout, validate_certs=validate_certs,
-                                http_agent=http_agent, follow_redirects="none",
-                                context=_tls_context(validate_certs, ca_path, client_cert, client_key))
+        # one) loads the system's CA bundle each time, about 30 ms of CPU per request.
+        self._request = _Transport(_tls_context(validate_certs, ca_path, client_cert, client_key),
+                                   use_proxy=use_proxy, http_agent=http_agent, timeout=timeout)
         self._lock = threading.Lock()
         self._pool = None
         self.requests = 0
@@ -370,6 +505,10 @@ class IdentityClient(object):
         """The grant that manages ``scope``; a StoreError (before any request) when there is none."""
         if scope.is_host:
             grant = self.host_admin or self.default
+            if grant is not None and grant.kind == "host_admin" and not self.host_login_url:
+                raise StoreError("the host administrator logs in at an Orchestrator endpoint, which cannot be derived "
+                                 "from %s: set host_admin_login_url to the host's Orchestrator URL followed by "
+                                 "%s" % (self.url, HOST_ADMIN_LOGIN_PATH), cause="invalid_option")
             if grant is None:
                 raise StoreError("the host settings are managed by the host administrator: set host_admin_username "
                                  "and host_admin_password (or client_id and client_secret where one application "
@@ -395,6 +534,7 @@ class IdentityClient(object):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        self._request.close()
 
     def label(self, method, path):
         return "%s %s%s" % (method, self.parts.path.rstrip("/"), path)
@@ -433,7 +573,7 @@ class IdentityClient(object):
         return StoreConnectionError("TLS with the Identity Server %s failed (%s): %s; give identity_ca_path for a "
                                     "private CA" % (self.url, label, exc), cause="store_tls_error")
 
-    def _retrying(self, method, url, body, headers, label, grant=None, idempotent=True):
+    def _retrying(self, method, url, body, headers, label, grant=None, idempotent=True, secrets=()):
         """Send with retries. Returns (status, headers, data, token used)."""
         attempt = 0
         while True:
@@ -457,14 +597,14 @@ class IdentityClient(object):
                     raise StoreApiError(
                         "%s answered %s and asked to wait %ds (Retry-After), more than identity_max_retry_wait "
                         "(%ds): %s; run again later" % (label, status, asked, self.max_retry_wait,
-                                                        self.message(data)),
+                                                        self.message(data, secrets)),
                         status=status, retry_after=asked)
-                if should_retry(attempt, status):
+                if should_retry(attempt, status, idempotent=idempotent):
                     time.sleep(backoff(attempt, rheaders.get("Retry-After") if rheaders is not None else None))
                     continue
                 waited = " (the server last asked to wait %ds)" % asked if asked is not None else ""
                 raise StoreApiError("%s failed after %d attempts: %s %s%s"
-                                    % (label, attempt, status, self.message(data), waited), status=status)
+                                    % (label, attempt, status, self.message(data, secrets), waited), status=status)
             return status, rheaders, data, used
 
     # -- token --------------------------------------------------------------------------------
@@ -472,9 +612,15 @@ class IdentityClient(object):
         """A valid access token of ``grant``. ``refused``: a token the API just answered 401 to;
         a new one is fetched unless another worker has already replaced it."""
         with grant.lock:
+            if grant.refusal is not None:
+                raise grant.refusal  # refused once: not asked again for every scope of the run
             if grant.token and time.time() < grant.expires and (refused is None or grant.token != refused):
                 return grant.token
-            return self._fetch_token(grant)
+            try:
+                return self._fetch_token(grant)
+            except StoreAuthenticationError as exc:
+                grant.refusal = exc
+                raise
 
     def _fetch_token(self, grant):
         url, body, headers = grant.request(self)
@@ -509,10 +655,11 @@ class IdentityClient(object):
             headers["Content-Type"] = "application/json"
         url = self.url + path + ("?" + urlencode(query) if query else "")
         label = self.label(method, path)
-        status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent)
+        status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent, secrets)
         if status == 401:
             self.token(grant, refused=used)
-            status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent)
+            status, headers_in, data, used = self._retrying(method, url, body, headers, label, grant, idempotent,
+                                                            secrets)
         if status == 401:
             raise StoreAuthenticationError("%s for %s was refused twice (401) with a new token of %s: %s"
                                            % (label, scope.label, grant.describe(), self.message(data, secrets)),
@@ -554,7 +701,9 @@ class IdentityClient(object):
 
     def message(self, data, secrets=()):
         """The server's message, with every credential and the request's secrets masked."""
-        text = error_message(data)
+        return self.mask(error_message(data), secrets)
+
+    def mask(self, text, secrets=()):
         for secret in self._secrets + tuple(secrets):
             if secret and len(secret) >= 3:
                 text = text.replace(secret, MASK)
@@ -708,7 +857,8 @@ class IdentityStore(SettingsStore):
             use_proxy=params.get("identity_use_proxy", True) is not False,
             http_agent=params.get("identity_http_agent") or HTTP_AGENT,
             client_cert=params.get("identity_client_cert"), client_key=params.get("identity_client_key"),
-            max_retry_wait=params.get("identity_max_retry_wait")))
+            max_retry_wait=params.get("identity_max_retry_wait"),
+            allow_insecure_http=bool(params.get("allow_insecure_http"))))
 
     @contextlib.contextmanager
     def session(self, write=False):
@@ -728,6 +878,7 @@ class IdentityStore(SettingsStore):
             reply = answer.get("message") or answer.get("Message") or json.dumps(answer, sort_keys=True)
         else:
             reply = "" if answer is None else str(answer)
+        reply = self.client.mask(str(reply))
         return {"server_reply": reply, "recipient": to[0], "server_accepted_request": True,
                 "experimental": True, "endpoint": self.client.label(method, path)}
 

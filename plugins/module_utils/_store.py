@@ -63,9 +63,10 @@ class Scope(object):
 class ScopeChange(object):
     """What to write to one scope: keys to set, keys to delete, or the whole override removed.
 
-    ``declared``: every value the scope declares, as stored strings (the changed ones and the
-    unchanged ones; the password only when it is being written). A store whose server needs a
-    scope's whole set in one request (the identity store) writes this, not only ``set_values``."""
+    ``declared``: the scope's whole state as stored strings, whatever was read: every value it
+    declares (changed or not; the password only when it is being written) and ``""`` for every
+    managed field it omits. A store whose server needs a scope's whole set in one request (the
+    identity store) writes this, not only ``set_values``."""
 
     __slots__ = ("scope", "set_values", "delete_keys", "remove", "declared")
 

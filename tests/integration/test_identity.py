@@ -177,6 +177,8 @@ def test_many_organizations_use_a_bounded_pool(ansible):
         api = store.emulator.api_requests()
         assert len([r for r in api if r["method"] == "GET"]) == 201
         assert len([r for r in api if r["method"] == "PUT"]) == 201
+        # keep-alive: a connection per worker and server, not one per request (logins come first)
+        assert len({r["client"] for r in api}) <= 4
         again = ansible.playbook(apply(store, config(store, orgs=names)))
         assert again.task("apply")["changed"] is False
     finally:

@@ -94,7 +94,7 @@ def test_a_one_field_change_sends_the_scope_s_whole_set_without_the_password(bac
         assert sent == {"Email.Smtp.Host": "smtp.example.com", "Email.Smtp.Port": "587",
                         "Email.Smtp.UserName": "mailer", "Email.Smtp.EnableSsl": "true",
                         "Email.Smtp.UseDefaultCredentials": "false", "Email.Smtp.FromEmail": "mailer@example.com",
-                        "Email.Smtp.FromDisplayName": "Ops"}
+                        "Email.Smtp.FromDisplayName": "Ops", "Email.Smtp.Domain": ""}  # omitted: cleared
         # a port change is a new destination: the password goes with it (servers may clear it)
         apply_config(store, normalized(backend, host=dict(HOST_DECL, smtp_port=465)))
         sent = {s["key"]: s["value"] for s in json.loads(api(backend, "PUT")[-1]["body"])["settings"]}
@@ -308,16 +308,25 @@ def test_each_identity_url_form_works(path):
 # -- 7. conflicts, limits and errors --------------------------------------------------------------
 def test_a_409_is_re_read_and_retried_once_then_fails_naming_the_scope(backend):
     scopes = orgs(backend, 1)
+    partition = scopes[0].partition_id
     store = open_store(backend)
+    decl = {"smtp_host": "relay.example.com", "smtp_port": 25, "secure": False, "from_address": "ops@example.com"}
     try:
-        backend.emulator.inject("status", 409, target="settings", method="PUT", message="concurrency conflict")
-        with store.session(write=True) as session:
-            session.write([put(scopes[0])])
-        assert [r["method"] for r in backend.emulator.api_requests()] == ["PUT", "GET", "PUT"]
-        assert backend.read_back()["organizations.org00"] == stored()
+        apply_config(store, normalized(backend, org00=decl))
+
+        def another_writer():  # changes the scope between our read and our write
+            backend.emulator.state[partition]["Email.Smtp.UserName"] = "someone-else"
+        backend.emulator.inject("status", 409, target="settings", method="PUT", message="concurrency conflict",
+                                func=another_writer)
+        result = apply_config(store, normalized(backend, org00=dict(decl, from_display_name="Ops")))
+        assert result["changed"] is True
+        assert [r["method"] for r in backend.emulator.api_requests()][-3:] == ["PUT", "GET", "PUT"]
+        # the retried PUT is the scope's whole declared state, not a patch of the stale read
+        assert "Email.Smtp.UserName" not in backend.emulator.state[partition]
+        assert backend.emulator.state[partition]["Email.Smtp.FromDisplayName"] == "Ops"
         backend.emulator.inject("status", 409, target="settings", method="PUT", count=2)
-        with store.session(write=True) as session, pytest.raises(StoreApiError) as info:
-            session.write([put(scopes[0], Port="2525")])
+        with pytest.raises(StoreApiError) as info:
+            apply_config(store, normalized(backend, org00=dict(decl, smtp_port=2525)))
         assert info.value.cause == "conflict" and "organizations.org00" in str(info.value)
         assert "409 Conflict twice" in str(info.value)
     finally:
@@ -459,6 +468,49 @@ def test_a_timed_out_put_is_retried_but_a_timed_out_test_email_is_not(backend):
         assert "timed out" in str(info.value) and "VerifySmtpSettings" in str(info.value)
         assert len([r for r in api(backend, "POST") if r["path"].endswith("VerifySmtpSettings")]) == 1
         assert time.monotonic() - started < 1.4
+    finally:
+        store.close()
+
+
+def test_a_test_email_is_not_sent_again_after_a_gateway_error(backend):
+    store = open_store(backend)
+    try:
+        backend.emulator.inject("status", 502, target="verify", message="Bad gateway")
+        with pytest.raises(StoreApiError) as info:
+            store.send_test_email(Scope.host(), ["ops@example.com"])
+        assert "502" in str(info.value)
+        assert len([r for r in api(backend, "POST") if r["path"].endswith("VerifySmtpSettings")]) == 1
+    finally:
+        store.close()
+
+
+def test_a_refused_credential_is_asked_once_not_once_per_scope():
+    backend = IdentityBackend(single_client=True)
+    store = IdentityStore.from_params(dict(backend.single_client_defaults, client_secret="Wrong-Secret-Value-123"))
+    scopes = orgs(backend, 20)
+    try:
+        with store.session() as session, pytest.raises(StoreAuthenticationError) as info:
+            session.read(scopes)
+        assert "invalid_client" in str(info.value) and "Wrong-Secret-Value-123" not in str(info.value)
+        assert len([r for r in backend.emulator.requests if r["path"].endswith("/connect/token")]) == 1
+    finally:
+        store.close()
+        backend.close()
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_token(backend, tmp_path, monkeypatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password Netrc-Password-42\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    org = orgs(backend, 1)[0]
+    store = open_store(backend)
+    try:
+        with store.session() as session:
+            session.read([org])
+        settings = backend.emulator.api_requests()
+        assert settings and all(r["headers"]["Authorization"].startswith("Bearer ") for r in settings)
+        assert not any("Basic" in (r["headers"].get("Authorization") or "") for r in backend.emulator.requests)
     finally:
         store.close()
 

@@ -84,6 +84,7 @@ class IdentityBackend(object):
         return {"store_type": "identity", "identity_url": self.emulator.url,
                 "host_admin_username": self.emulator.host_admin[0],
                 "host_admin_password": self.emulator.host_admin[1],
+                "host_admin_login_url": self.emulator.base + self.emulator.login_path,
                 "organization_clients": [dict(organization=name, client_id=cid, client_secret=secret)
                                          for name, (cid, secret) in sorted(self.org_clients.items())]}
 

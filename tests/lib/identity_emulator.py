@@ -10,7 +10,8 @@ Who may call what:
   (``add_application``); a token of one is refused (403) for any other partition and for the host.
   ``single_client=True`` models a server that lets one application manage everything.
 - The host partition is allowed only to the host administrator's token from the documented
-  resource-owner password login (``POST .../api/account/authenticate``, tenancy ``host``).
+  resource-owner password login (``POST {orchestrator}/api/account/authenticate``, tenancy
+  ``host``, served at ``login_path``; unconfirmed: that the settings API takes that token).
 - Scopes per method: GET needs PM.Setting or PM.Setting.Read, PUT (and the other calls)
   PM.Setting or PM.Setting.Write.
 
@@ -48,7 +49,7 @@ WRITE_SCOPES = frozenset(["PM.Setting", "PM.Setting.Write"])
 REQUIRED_TOGETHER = ("Email.Smtp.Host", "Email.Smtp.Port", "Email.Smtp.FromEmail")
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # vendor-api.md: standalone /identity, Automation Suite /identity_ (host-level), Cloud also /{org}/identity_.
-IDENTITY_PATH_RE = re.compile(r"^(?:/[^/]+)?/identity_?(/.*)$")
+IDENTITY_PATH_RE = re.compile(r"^(?:/identity|(?:/[^/]+)?/identity_)(/.*)$")
 HOST = None
 ANY = object()
 
@@ -57,7 +58,7 @@ class IdentityEmulator(object):
     def __init__(self, client_id="orchestrator-email-tests", client_secret="Emulator-Client-Secret-3a9f",
                  token_ttl=300, tls_context=None, pascal_case=False, allowed_scopes=KNOWN_SCOPES,
                  single_client=False, host_admin=("host-admin", "Host-Admin-Password-7c1d"),
-                 inherit_host_rows=False, path="/identity"):
+                 inherit_host_rows=False, path="/identity", login_path="/api/account/authenticate"):
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
@@ -65,6 +66,7 @@ class IdentityEmulator(object):
         self.pascal_case = pascal_case
         self.inherit_host_rows = inherit_host_rows
         self.path = path
+        self.login_path = login_path
         self.host_admin = host_admin
         # client_id -> {"secret", "partition" (GUID, or ANY), "scopes"}
         self.applications = {}
@@ -90,18 +92,19 @@ class IdentityEmulator(object):
 
     # -- test controls --------------------------------------------------------------------------
     def inject(self, kind="status", status=500, target=None, method=None, nth=1, count=1, retry_after=None,
-               message=None, body=None, seconds=0.0, contains=None):
+               message=None, body=None, seconds=0.0, contains=None, func=None):
         """A fault on the ``nth`` request from now that matches ``target`` (``token``: either login
         endpoint; ``settings``: /api/Setting; ``verify``; None: any) and ``method``, and on the
         ``count - 1`` matching requests after it. Kinds: ``status`` (answer ``status`` with
         ``Retry-After`` when given, and ``body`` or ``{"message": message}``), ``drop`` (close the
         connection without an answer), ``delay`` (answer after ``seconds``), ``expire`` (every
         token expires just before the request is handled, so it gets a 401). ``contains``: only
-        requests whose query or body holds this text (a partition GUID: one scope's requests)."""
+        requests whose query or body holds this text (a partition GUID: one scope's requests).
+        ``func``: called when the fault fires, before it acts (another writer, for example)."""
         with self.lock:
             self.faults.append({"kind": kind, "status": status, "target": target, "method": method,
                                 "skip": nth - 1, "count": count, "retry_after": retry_after,
-                                "message": message, "body": body, "seconds": seconds, "contains": contains})
+                                "message": message, "body": body, "seconds": seconds, "contains": contains, "func": func})
 
     def fail_next(self, count, status=500, retry_after=None, method=None, message=None, target=None):
         self.inject("status", status, target=target, method=method, count=count, retry_after=retry_after,
@@ -214,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
             emu.requests.append({"method": method, "path": parts.path, "query": parts.query,
                                  "headers": dict(self.headers), "body": body.decode("utf-8", "replace"),
                                  "client": self.client_address, "time": time.time()})
-        login = parts.path.endswith("/api/account/authenticate")
+        login = parts.path == emu.login_path
         match = IDENTITY_PATH_RE.match(parts.path)
         rest = match.group(1) if match else None
         if login or rest == "/connect/token":
@@ -226,6 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             target = "other"
         fault = emu._take_fault(method, target, parts.query + body.decode("utf-8", "replace"))
+        if fault and fault["func"] is not None:
+            fault["func"]()
         if fault and fault["kind"] == "delay":
             time.sleep(fault["seconds"])
         elif fault and fault["kind"] == "drop":
@@ -386,8 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
         app = emu.applications.get(form.get("client_id"))
         if app is None or form.get("client_secret") != app["secret"]:
             return self._reply(400, {"error": "invalid_client"})
-        requested = (form.get("scope") or "").split()
-        if not requested or [s for s in requested if s not in app["scopes"]]:
+        # OAuth2 (RFC 6749 4.4.2): without "scope" the server grants the application's scopes.
+        requested = (form.get("scope") or "").split() or list(app["scopes"])
+        if [s for s in requested if s not in app["scopes"]]:
             return self._reply(400, {"error": "invalid_scope"})
         token = self._issue("client", requested, app["partition"], form.get("client_id"))
         return self._reply(200, {"access_token": token, "expires_in": emu.token_ttl, "token_type": "Bearer",

@@ -49,7 +49,11 @@ def test_parse_non_string_scalars_become_api_strings():
 @pytest.mark.parametrize("attempt,status,connection_error,idempotent,expected", [
     (1, 429, False, True, True),
     (1, 500, False, True, True),
-    (1, 502, False, False, True),
+    (1, 502, False, False, False),             # a POST that may have acted: not after a 500/502/504
+    (1, 500, False, False, False),
+    (1, 504, False, False, False),
+    (1, 503, False, False, True),              # ... but 503 and 429 say the server did not act
+    (1, 429, False, False, True),
     (1, 503, False, True, True),
     (1, 504, False, True, True),
     (MAX_ATTEMPTS - 1, 500, False, True, True),
@@ -152,13 +156,35 @@ def test_identity_url_forms(url, ok):
 def test_base_url_and_host_admin_login_url():
     assert base_url_of("https://suite.example.com/identity_") == "https://suite.example.com"
     assert base_url_of("https://orch.example.com/identity/") == "https://orch.example.com"
-    client = IdentityClient("https://suite.example.com/identity_", host_admin_username="admin",
-                            host_admin_password="pw")
-    assert client.host_login_url == "https://suite.example.com/api/account/authenticate"
+    standalone = IdentityClient("https://orch.example.com/identity", host_admin_username="admin",
+                                host_admin_password="pw")
+    assert standalone.host_login_url == "https://orch.example.com/api/account/authenticate"
+    suite = IdentityClient("https://suite.example.com/identity_", host_admin_username="admin",
+                           host_admin_password="pw")
+    with pytest.raises(StoreError) as info:  # an Orchestrator endpoint: not derivable on Automation Suite
+        suite.grant_for(Scope.host())
+    assert "host_admin_login_url" in str(info.value) and info.value.cause == "invalid_option"
+    given = IdentityClient("https://suite.example.com/identity_", host_admin_username="admin",
+                           host_admin_password="pw", host_login_url="https://suite.example.com/o/t/api/account/authenticate")
+    assert given.grant_for(Scope.host()).kind == "host_admin"
+
+
+@pytest.mark.parametrize("url,allowed", [
+    ("http://127.0.0.1:8080/identity", True), ("http://localhost/identity", True), ("http://[::1]/identity", True),
+    ("http://orch.example.com/identity", False), ("http://10.0.0.5/identity_", False),
+])
+def test_plain_http_is_refused_off_the_loopback_unless_allowed(url, allowed):
+    if allowed:
+        IdentityClient(url, "a", "b")
+    else:
+        with pytest.raises(StoreError) as info:
+            IdentityClient(url, "a", "b")
+        assert "allow_insecure_http" in str(info.value) and "clear text" in str(info.value)
+        IdentityClient(url, "a", "b", allow_insecure_http=True)
 
 
 def test_each_scope_gets_its_grant_and_a_missing_one_is_named_before_any_request():
-    client = IdentityClient("https://x/identity_", organization_clients=[
+    client = IdentityClient("https://x/identity", organization_clients=[
         {"organization": "fin", "client_id": "fin-app", "client_secret": "fin-secret"}],
         host_admin_username="admin", host_admin_password="pw")
     assert client.grant_for(Scope.host()).kind == "host_admin"

@@ -72,10 +72,13 @@ def test_reports_name_the_vendor_mailer_and_a_change_carries_the_whole_declared_
     assert change.declared == {"Email.Smtp.Host": "smtp.example.com", "Email.Smtp.FromEmail": "a@example.com",
                                "Email.Smtp.Port": "587", "Email.Smtp.EnableSsl": "true",
                                "Email.Smtp.UseDefaultCredentials": "false", "Email.Smtp.UserName": "u",
-                               "Email.Smtp.Password": "pw"}
+                               "Email.Smtp.Password": "pw", "Email.Smtp.Domain": "",
+                               "Email.Smtp.FromDisplayName": ""}  # omitted fields cleared, whatever was read
     # unchanged password with update_password on_create on a masked store: not in the declared set
-    stored = dict(change.declared, **{"Email.Smtp.Password": "********", "Email.Smtp.FromDisplayName": "Old"})
+    stored = dict((k, v) for k, v in change.declared.items() if v)
+    stored.update({"Email.Smtp.Password": "********", "Email.Smtp.FromDisplayName": "Old"})
     change, rows, _diff = plan_scope(Scope.host(), stored, desired, password_readable=False)
     assert [r["field"] for r in rows] == ["from_display_name"]
     assert "Email.Smtp.Password" not in change.declared and change.declared["Email.Smtp.Host"] == "smtp.example.com"
+    assert change.declared["Email.Smtp.FromDisplayName"] == "" and change.declared["Email.Smtp.Domain"] == ""
     assert change.delete_keys == ["Email.Smtp.FromDisplayName"]
