@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._engine import (
     apply_config,
     effective_settings,
@@ -28,6 +26,8 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._module import declared_config_param
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store import Scope, open_store
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (
+    DuplicateKeyError,
+    load_declared_text,
     scope_config,
     validate_config,
 )
@@ -45,18 +45,14 @@ def load_config_file(path):
     except UnicodeDecodeError:
         raise OrchestratorEmailError("%s is not UTF-8 text" % path, cause="file_error")
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        import yaml  # pylint: disable=import-outside-toplevel
+        return load_declared_text(text)
+    except DuplicateKeyError as exc:
+        raise ConfigValidationError(exc.errors)
     except ImportError:
         raise OrchestratorEmailError(
             "%s is not JSON, and PyYAML is not installed on this host to read YAML" % path,
             cause="file_error")
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except Exception as exc:  # pylint: disable=broad-except  # yaml.YAMLError, without importing yaml here
         raise OrchestratorEmailError("%s is not valid YAML: %s" % (path, exc), cause="file_error")
 
 

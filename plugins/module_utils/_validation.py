@@ -26,6 +26,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
     FIELDS_BY_NAME,
     MASK,
     REQUIRED,
+    SECRET_FIELDS,
     VENDOR_MAILER_SETTINGS,
     is_gmail,
     is_vendor_mailer,
@@ -358,6 +359,145 @@ def _check_org(col, path, decl):
     return scope
 
 
+# A declared file of 100,000 organizations has about a million values; more is an alias bomb.
+MAX_VALUES = 1000000
+# Control characters (line breaks have their own rule in the fields that forbid them).
+_CONTROL_RE = re.compile(u"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+_NOT_PLAIN = {"date": "a date", "datetime": "a date and time", "bytes": "binary data (!!binary)",
+              "set": "a set (!!set)", "tuple": "a list", "float": None}
+
+
+class _TooManyValues(Exception):
+    pass
+
+
+def check_plain_data(data, max_values=MAX_VALUES):
+    """Errors of data that is not plain YAML/JSON text: keys that are not strings (YAML reads
+    ``no``, ``~``, ``123`` and ``2024-01-01`` as other types), dates, binary data, sets, control
+    characters, and more than ``max_values`` values (an alias bomb). Secrets are never quoted."""
+    errors = []
+    count = [0]
+
+    def walk(value, path, secret):
+        count[0] += 1
+        if count[0] > max_values:
+            raise _TooManyValues()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    errors.append({"path": _join(path, str(key)), "message": (
+                        "is %s, not a string: YAML reads unquoted no, yes, ~, numbers and dates as other "
+                        "types; quote it" % _type_name(key))})
+                    continue
+                walk(item, _join(path, key), secret or key in SECRET_FIELDS)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, "%s[%d]" % (path, index), secret)
+        elif isinstance(value, str):
+            if _CONTROL_RE.search(value):
+                errors.append({"path": path, "message": "must not contain control characters (NUL, tab, escape...)"})
+        elif value is None or isinstance(value, (bool, int, float)):
+            return
+        else:
+            what = _NOT_PLAIN.get(type(value).__name__) or "a %s" % type(value).__name__
+            errors.append({"path": path, "message": "must be a string, a number or true/false, got %s%s" % (
+                what, "; quote a date to keep it as text" if "date" in what else "")})
+    try:
+        walk(data, "", False)
+    except _TooManyValues:
+        return [{"path": "", "message": "the configuration expands to more than %d values (YAML aliases that "
+                                        "repeat each other?); refused" % max_values}]
+    return errors
+
+
+DUPLICATE_KEY = "appears twice in the same mapping: YAML keeps the last one silently (a merge accident?); keep one"
+
+
+class DuplicateKeyError(ValueError):
+    """A declared file gives a key twice in one mapping; ``errors`` as the validator reports them."""
+
+    def __init__(self, path, line=None):
+        where = " (line %d)" % line if line else ""
+        super(DuplicateKeyError, self).__init__("%s: %s%s" % (path, DUPLICATE_KEY, where))
+        self.errors = [{"path": path, "message": DUPLICATE_KEY + where}]
+
+
+def duplicate_checking_loader(base):
+    """A subclass of the PyYAML loader ``base`` that raises DuplicateKeyError, with the key's path,
+    for a key given twice in one mapping (PyYAML keeps the last one); ``!vault`` values are read as
+    opaque text."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # pylint: disable=import-outside-toplevel
+
+    class Loader(base):  # pylint: disable=too-many-ancestors
+        def construct_document(self, node):
+            self._check(node, "", set())
+            return super(Loader, self).construct_document(node)
+
+        def _check(self, node, path, visited):
+            if id(node) in visited:  # an alias: checked once (and never expanded here)
+                return
+            visited.add(id(node))
+            if isinstance(node, MappingNode):
+                keys = set()
+                for key_node, value_node in node.value:
+                    if not isinstance(key_node, ScalarNode) or key_node.tag.endswith(":merge"):
+                        self._check(value_node, path, visited)
+                        continue
+                    key = self.construct_object(key_node)
+                    child = _join(path, str(key))
+                    try:
+                        duplicate = key in keys
+                        keys.add(key)
+                    except TypeError:
+                        continue
+                    if duplicate:
+                        raise DuplicateKeyError(child, key_node.start_mark.line + 1)
+                    self._check(value_node, child, visited)
+            elif isinstance(node, SequenceNode):
+                for index, item in enumerate(node.value):
+                    self._check(item, "%s[%d]" % (path, index), visited)
+
+    Loader.add_constructor("!vault", lambda loader, node: "(vault)")
+    return Loader
+
+
+def load_declared_text(text):
+    """A declared configuration from JSON or YAML text; a key twice in one mapping is an error
+    (DuplicateKeyError). YAML needs PyYAML (ImportError without it)."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    def pairs(items):
+        out = {}
+        for key, value in items:
+            if key in out:
+                raise DuplicateKeyError(key)
+            out[key] = value
+        return out
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except DuplicateKeyError:
+        raise
+    except ValueError:
+        pass
+    import yaml  # pylint: disable=import-outside-toplevel
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=duplicate_checking_loader(base))  # nosec B506 - a safe loader
+
+
+def _check_unique_partitions(col, organizations):
+    seen = {}
+    for name, org in organizations.items():
+        partition = org.get("partition_id")
+        if partition is None:
+            continue
+        if partition in seen:
+            col.error("organizations.%s.partition_id" % name,
+                      "is the same partition as organizations.%s (GUIDs compare without case): two "
+                      "organizations would overwrite each other's settings" % seen[partition])
+        else:
+            seen[partition] = name
+
+
 def validate_config(config):
     """Validate a whole declared configuration.
 
@@ -367,6 +507,9 @@ def validate_config(config):
     """
     col = _Collector()
     normalized = {"host": None, "organizations": {}}
+    plain = check_plain_data(config)
+    if plain:
+        return plain, [], None
     if not isinstance(config, dict):
         col.error("", "the configuration must be a mapping with 'host' and/or 'organizations', got %s"
                   % _type_name(config))
@@ -402,6 +545,7 @@ def validate_config(config):
                 checked = _check_org(col, path, orgs[name])
                 if checked is not None:
                     normalized["organizations"][name] = checked
+    _check_unique_partitions(col, normalized["organizations"])
     if col.errors:
         return col.errors, col.warnings, None
     return col.errors, col.warnings, normalized

@@ -41,13 +41,26 @@ options:
     description:
       - A YAML or JSON file with the declared configuration, read B(on the controller) by the action
         plugin of this module, like O(config) otherwise.
-      - Vault-encrypted files and C(!vault) values are decrypted, and Jinja expressions in string
-        values (such as C("{{ vault_smtp_password }}")) are rendered with the task's variables.
+      - Vault-encrypted files and C(!vault) values are decrypted, and plain variable references in
+        string values (such as C("{{ vault_smtp_password }}")) are rendered with the task's variables.
+        Any other Jinja (lookups, filters, statements) is refused unless O(allow_expressions=true),
+        because the file is data and a change to it must not run code on the controller.
+      - The file is refused, before anything is written, when a key appears twice in one mapping,
+        when a key or value is not plain text (YAML reads unquoted C(no), C(~), numbers and dates as
+        other types; C(!!binary), C(!!set)), when a value holds control characters, when it is
+        larger than 32 MiB, or when it expands to more than a million values (YAML aliases).
       - Much faster than loading the file with M(ansible.builtin.include_vars) and passing it as
         O(config) for thousands of organizations.
       - Mutually exclusive with O(config) and the flat options.
     type: path
     version_added: 0.1.0
+  allow_expressions:
+    description:
+      - Render every Jinja expression in the file of O(path), not only plain variable references
+        (C({{ name }}), C({{ name.key }})). Lookups and filters then run on the controller, so enable
+        it only for files whose every change you trust as you trust the playbook.
+    type: bool
+    default: false
   exclusive:
     description:
       - With O(config) or O(path), remove the overrides of organizations that the configuration does not
@@ -212,6 +225,7 @@ def main():
             config=dict(type="raw"),
             path=dict(type="path"),
             exclusive=dict(type="bool", default=False),
+            allow_expressions=dict(type="bool", default=False),
             update_password=dict(type="str", choices=["on_create", "always"], default="on_create",
                                  no_log=False),
             organization=dict(type="str"),

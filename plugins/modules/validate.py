@@ -38,8 +38,10 @@ options:
   path:
     description:
       - A YAML or JSON file with the declared configuration, read B(on the controller) by the action
-        plugin of this module (vault-encrypted files are decrypted). Jinja expressions in the file
-        are not rendered.
+        plugin of this module (vault-encrypted files are decrypted). Nothing in the file is rendered or
+        run (Jinja is checked as the text it is), so validating a pull request's file is safe.
+      - The same file checks as M(mailops.orchestrator_email.settings) apply (a key twice in one
+        mapping, keys or values that are not plain text, control characters, size and alias bounds).
       - Mutually exclusive with O(config).
     type: path
   fail_on_error:

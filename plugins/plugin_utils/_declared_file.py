@@ -20,12 +20,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import re
 
 import yaml
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import ConfigValidationError
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields import SECRET_FIELDS
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (
+    DUPLICATE_KEY,
+    DuplicateKeyError,
+    check_plain_data,
+    duplicate_checking_loader,
+)
 
 try:
     from ansible.template import trust_as_template
@@ -58,6 +68,32 @@ _FALLBACK_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value", "tag:yam
 
 class _Unsupported(Exception):
     """The document uses something ``_fast_load`` leaves to PyYAML's loader."""
+
+
+class DeclaredFileError(Exception):
+    """The file is refused: ``errors`` are ``{path, message}`` as the validator reports them."""
+
+    def __init__(self, errors):
+        super(DeclaredFileError, self).__init__("; ".join("%s: %s" % (e["path"], e["message"]) for e in errors))
+        self.errors = errors
+
+
+# A declared file of 100,000 organizations is about 13 MB.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+def _path_of(stack, key):
+    parts = []
+    for container, is_mapping, pending in stack:
+        if is_mapping:
+            parts.append(str(pending))
+        else:
+            parts[-1:] = ["%s[%d]" % (parts[-1] if parts else "", len(container))]
+    parts.append(str(key))
+    return ".".join(p for p in parts if p != "")
+
+
+_CheckingLoader = duplicate_checking_loader(_Loader)
 
 
 def _fast_load(raw):
@@ -126,6 +162,9 @@ def _fast_load(raw):
             elif top[2] is _NO_KEY:
                 if isinstance(value, (dict, list)):
                     raise _Unsupported()
+                if value in top[0]:
+                    raise DeclaredFileError([{"path": _path_of(stack[:-1], value) if len(stack) > 1 else str(value),
+                                              "message": DUPLICATE_KEY}])
                 top[2] = value
             else:
                 top[0][top[2]] = value
@@ -138,37 +177,81 @@ def _fast_load(raw):
 _NO_KEY = object()
 
 
-def load_declared_file(action, path):
-    """Find ``path`` like other file options do, parse it, and render its Jinja expressions."""
+def load_declared_file(action, path, render=True, allow_expressions=False):
+    """Find ``path`` like other file options do, parse it, refuse what is not plain data, and
+    render its variable references (``render``; ``validate`` never renders anything)."""
     source = action._find_needle("files", path)
+    if os.path.getsize(source) > MAX_FILE_BYTES:
+        raise DeclaredFileError([{"path": "", "message": "the file is larger than %d MiB; refused"
+                                  % (MAX_FILE_BYTES // (1024 * 1024))}])
     with open(source, "rb") as handle:
         raw = handle.read()
     templated = True
     if b"$ANSIBLE_VAULT" in raw or b"!vault" in raw:
+        plain = raw
+        if raw.lstrip().startswith(b"$ANSIBLE_VAULT"):
+            plain = action._loader._vault.decrypt(raw)
+        _parse(plain)  # the same checks as for a plain file; !vault values stay opaque
         data = action._loader.load_from_file(source)
     else:
         try:
             data, templated = _fast_load(raw)
+        except DeclaredFileError:
+            raise
         except Exception:  # pylint: disable=broad-except  # PyYAML's loader decides and reports errors
-            try:
-                data = yaml.load(raw, Loader=_Loader)  # nosec B506 - a safe loader
-            except yaml.YAMLError as exc:
-                raise AnsibleError("%s is not valid YAML: %s" % (path, to_text(exc)))
+            data = _parse(raw)
             templated = True
     if data is None:
         return {}
-    return _render(action._templar, data) if templated else data
+    errors = check_plain_data(data)
+    if errors:
+        raise DeclaredFileError(errors)
+    if not render or not templated:
+        return data
+    return _render(action._templar, data, "", False, allow_expressions)
 
 
-def _render(templar, value):
+def _parse(raw):
+    try:
+        return yaml.load(raw, Loader=_CheckingLoader)  # nosec B506 - a safe loader
+    except DuplicateKeyError as exc:
+        raise DeclaredFileError(exc.errors)
+    except yaml.YAMLError as exc:
+        raise AnsibleError("not valid YAML: %s" % to_text(exc))
+
+
+# {{ name }}, {{ name.attr }}, {{ name['key'] }}, {{ name[0] }}: a variable, nothing that runs.
+_REFERENCE = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[(?:'[^'{}]*'|\"[^\"{}]*\"|[0-9]+)\])*"
+                        r"\s*\}\}")
+
+
+def is_plain_reference(value):
+    """Whether every Jinja expression in ``value`` is a plain variable reference."""
+    if "{%" in value or "{#" in value:
+        return False
+    rest = _REFERENCE.sub("", value)
+    return "{{" not in rest and "}}" not in rest
+
+
+def _render(templar, value, path, secret, allow_expressions):
     if isinstance(value, str):
-        if "{{" in value or "{%" in value:
-            return templar.template(trust_as_template(value))
+        if "{{" in value or "{%" in value or "{#" in value:
+            if not allow_expressions and not is_plain_reference(value):
+                raise DeclaredFileError([{"path": path, "message": (
+                    "holds a Jinja expression that is not a plain variable reference ({{ name }}): lookups, "
+                    "filters and other code in a declared file are not run; set allow_expressions: true on "
+                    "the task to render it")}])
+            try:
+                return templar.template(trust_as_template(value))
+            except AnsibleError as exc:
+                detail = "a variable it references is undefined or cannot be rendered" if secret else to_text(exc)
+                raise DeclaredFileError([{"path": path, "message": "cannot be rendered: %s" % detail}])
         return value
     if isinstance(value, dict):
-        return dict((k, _render(templar, v)) for k, v in value.items())
+        return dict((k, _render(templar, v, "%s.%s" % (path, k) if path else str(k), secret or k in SECRET_FIELDS,
+                                allow_expressions)) for k, v in value.items())
     if isinstance(value, list):
-        return [_render(templar, v) for v in value]
+        return [_render(templar, v, "%s[%d]" % (path, i), secret, allow_expressions) for i, v in enumerate(value)]
     return value
 
 
@@ -183,8 +266,18 @@ def run_with_declared_file(action, result, module_name, task_vars):
         try:
             # Handed to the module as one JSON document: AnsibleModule would otherwise deep-copy
             # and type-check every value of thousands of organizations.
-            args["config"] = json.dumps(load_declared_file(action, path))
-        except (AnsibleError, OSError) as exc:
+            data = load_declared_file(action, path, render=module_name.endswith(".settings"),
+                                      allow_expressions=bool(args.get("allow_expressions")))
+            args["config"] = json.dumps(data)
+        except DeclaredFileError as exc:
+            if module_name.endswith(".validate") and args.get("fail_on_error") is False:
+                result.update(changed=False, valid=False, errors=exc.errors, warnings=[])
+                return result
+            failure = ConfigValidationError(exc.errors).to_result()
+            failure["msg"] = "%s: %s" % (path, failure["msg"])
+            result.update(failed=True, **failure)
+            return result
+        except (AnsibleError, OSError, ValueError, TypeError) as exc:
             result.update(failed=True, cause="file_error",
                           msg="cannot read the declared configuration %s: %s" % (path, to_text(exc)))
             return result

@@ -6,7 +6,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.mailops.orchestrator_email.plugins.plugin_utils._declared_file import _fast_load, _Unsupported
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (
+    DuplicateKeyError,
+    duplicate_checking_loader,
+)
+from ansible_collections.mailops.orchestrator_email.plugins.plugin_utils._declared_file import (
+    DeclaredFileError,
+    _fast_load,
+    _Unsupported,
+)
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
@@ -26,6 +34,11 @@ def same_as_pyyaml(raw):
     try:
         data, templated = _fast_load(raw)
     except _Unsupported:
+        return None
+    except DeclaredFileError:
+        # a key twice in one mapping (PyYAML keeps the last): the checking loader refuses it too
+        with pytest.raises(DuplicateKeyError):
+            yaml.load(raw, Loader=duplicate_checking_loader(LOADER))  # nosec B506 - a safe loader
         return None
     except yaml.YAMLError as exc:
         assert expected == ("error", str(exc))
@@ -56,3 +69,17 @@ def test_templated_strings_are_detected():
     assert same_as_pyyaml(b'a: "\\x7b\\x7b x }}"\n') is True  # an escaped "{{" is still rendered
     assert same_as_pyyaml(b"host: {smtp_host: relay.example.com, smtp_port: 587}\n") is False
     assert _fast_load(b"d: 2001-12-14\n")[0] == {"d": datetime.date(2001, 12, 14)}
+
+
+@pytest.mark.parametrize("raw,path", [
+    (b"a: 1\na: 2\nb: 3\n", "a"),
+    (b"organizations:\n  fin: {smtp_host: a}\n  fin: {smtp_host: b}\n", "organizations.fin"),
+    (b"organizations:\n  fin:\n    smtp_port: 25\n    smtp_port: 587\n", "organizations.fin.smtp_port"),
+    (b"l:\n- {x: 1, x: 2}\n", "l[0].x"),
+])
+def test_a_key_twice_is_refused_with_its_path(raw, path):
+    with pytest.raises(DeclaredFileError) as info:
+        _fast_load(raw)
+    assert info.value.errors[0]["path"] == path and "appears twice" in info.value.errors[0]["message"]
+    with pytest.raises(DuplicateKeyError):  # the loader used for anchors, tags and vault files agrees
+        yaml.load(raw, Loader=duplicate_checking_loader(LOADER))  # nosec B506 - a safe loader

@@ -22,13 +22,11 @@ PLACEHOLDERS = {"smtp_host": "jinja.invalid", "from_address": "jinja@jinja.inval
                 "timeout_ms": 180000, "secure": True}
 
 
-def _validator():
-    """The collection's validator: installed (pip), or loaded from this checkout by path."""
+def _validation():
+    """The collection's validator module: installed (pip), or loaded from this checkout by path."""
     try:
-        from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import (  # noqa
-            validate_config,
-        )
-        return validate_config
+        from ansible_collections.mailops.orchestrator_email.plugins.module_utils import _validation  # noqa
+        return _validation
     except ImportError:
         pass
     here = os.path.dirname(os.path.abspath(__file__))
@@ -38,7 +36,11 @@ def _validator():
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-    return sys.modules[PACKAGE + "._validation"].validate_config
+    return sys.modules[PACKAGE + "._validation"]
+
+
+def _validator():
+    return _validation().validate_config
 
 
 def _is_template(value):
@@ -57,10 +59,13 @@ def _untemplate(value, key=None):
 
 
 def check_file(path, validate):
+    module = _validation()
     try:
         with open(path, "rb") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
+            data = module.load_declared_text(handle.read().decode("utf-8"))
+    except module.DuplicateKeyError as exc:
+        return ["%s: %s: %s" % (path, e["path"], e["message"]) for e in exc.errors], []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return ["%s: cannot read: %s" % (path, exc)], []
     errors, warnings, _normalized = validate(_untemplate(data))
     return (["%s: %s: %s" % (path, e["path"] or "(top level)", e["message"]) for e in errors],
