@@ -44,7 +44,7 @@ options:
   timeout:
     description:
       - Seconds allowed for each network step (resolving, connecting, each SMTP reply, the TLS handshake).
-        A port that drops packets costs one timeout.
+        A port that drops packets costs one timeout. More than 0, at most 300.
     type: float
     default: 10
   validate_certs:

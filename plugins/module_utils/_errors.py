@@ -45,6 +45,19 @@ class ConfigValidationError(OrchestratorEmailError):
             message, errors=self.errors, warnings=list(warnings or []))
 
 
+class InvalidOptionsError(OrchestratorEmailError):
+    """Options of a mail-path module break a rule. Nothing has been sent."""
+
+    cause = "invalid_option"
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        lines = ["%s: %s" % (e["path"], e["message"]) for e in self.errors]
+        message = "Invalid options (%d error%s); nothing was sent:\n- %s" % (
+            len(lines), "" if len(lines) == 1 else "s", "\n- ".join(lines))
+        super(InvalidOptionsError, self).__init__(message, errors=self.errors)
+
+
 class StoreError(OrchestratorEmailError):
     """The settings store could not be read or written."""
 

@@ -77,6 +77,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields
     MASK,
     STORE_KEYS,
 )
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._masking import mask_wire
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store import (
     SettingsStore,
     StoreSession,
@@ -704,10 +705,8 @@ class IdentityClient(object):
         return self.mask(error_message(data), secrets)
 
     def mask(self, text, secrets=()):
-        for secret in self._secrets + tuple(secrets):
-            if secret and len(secret) >= 3:
-                text = text.replace(secret, MASK)
-        return text
+        """``text`` with every credential and secret masked, in each form it takes on the wire."""
+        return mask_wire(text, self._secrets + tuple(secrets))
 
 
 class _IdentitySession(StoreSession):

@@ -19,7 +19,7 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
-from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import MailError
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import InvalidOptionsError, MailError
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields import mask_settings
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._smtp import (
     TRANSIENT_CODES,
@@ -31,6 +31,7 @@ from ansible_collections.mailops.orchestrator_email.plugins.module_utils._smtp i
     tls_context,
 )
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store import Scope, open_store
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._validation import check_mail_options
 
 TOKEN_HEADER = "X-Orchestrator-Email-Verification"
 HTTP_PORT = 80
@@ -63,7 +64,15 @@ def _probe_targets(tls, extra):
     return unique
 
 
+def check_options(params):
+    """Refuse options that break a rule, before any connection (InvalidOptionsError)."""
+    errors = check_mail_options(params)
+    if errors:
+        raise InvalidOptionsError(errors)
+
+
 def preflight(params):
+    check_options(params)
     settings, label = resolve_settings(params, need_password=bool(params.get("check_auth")))
     timeout = params["timeout"]
     steps = Steps()
@@ -208,6 +217,7 @@ def _text(value):
 
 
 def verify(params, check_mode):
+    check_options(params)
     to = params["to"]
     if params.get("via") == "store":
         return _verify_via_store(params, to, check_mode)

@@ -15,13 +15,48 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
+
 EXACT = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 PARTIAL = "********"
 
 
+def wire_forms(secret):
+    """``secret`` and the forms it takes on the wire, where a server may echo it back: URL-encoded
+    (a token request's form body), JSON-escaped, and base64 (AUTH LOGIN sends the password so)."""
+    forms = [secret]
+    try:
+        from urllib.parse import quote, quote_plus  # pylint: disable=import-outside-toplevel
+        forms += [quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")]
+    except ImportError:  # pragma: no cover - Python 2
+        pass
+    forms.append(json.dumps(secret)[1:-1])
+    forms.append(json.dumps(secret, ensure_ascii=False)[1:-1])
+    forms.append(base64.b64encode(secret.encode("utf-8")).decode("ascii"))
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def auth_plain_token(user, password):
+    """The base64 AUTH PLAIN token of ``user`` and ``password`` (it holds the password)."""
+    return base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+
+
+def mask_wire(text, secrets, min_length=3):
+    """``text`` with each of ``secrets`` replaced by ``********`` in every form of ``wire_forms``
+    (longest first, so that a longer form is not left half masked). Secrets shorter than
+    ``min_length`` are left alone: masking every "a" would hide the message, not the secret."""
+    forms = sorted(set(form for secret in secrets if secret and len(secret) >= min_length
+                       for form in wire_forms(secret)), key=len, reverse=True)
+    for form in forms:
+        text = text.replace(form, PARTIAL)
+    return text
+
+
 class Masker(object):
     def __init__(self, secrets):
-        self.secrets = frozenset(s for s in (_text(v) for v in secrets) if s)
+        texts = [s for s in (_text(v) for v in secrets) if s]
+        self.secrets = frozenset(form for s in texts for form in (wire_forms(s) if len(s) >= 4 else [s]))
         self.lengths = sorted(set(len(s) for s in self.secrets), reverse=True)
         self.shortest = self.lengths[-1] if self.lengths else 0
         self._cache = {}

@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import hmac
 import smtplib
 import socket
 import ssl
@@ -22,6 +24,7 @@ import time
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._errors import MailError
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._engine import effective_settings
+from ansible_collections.mailops.orchestrator_email.plugins.module_utils._masking import auth_plain_token, mask_wire
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._store import Scope, open_store
 
 IMPLICIT_TLS_PORT = 465
@@ -102,6 +105,33 @@ def choose_mechanism(advertised):
         if mechanism in offered:
             return mechanism
     return None
+
+
+def authenticate(client, mechanism, user, password):
+    """AUTH ``mechanism`` on an smtplib client, with the user name and password as UTF-8 (what the
+    vendor's .NET mail stack sends; smtplib's own ``auth`` encodes them as ASCII and fails on any
+    other character). Raises smtplib.SMTPAuthenticationError with the server's reply."""
+    user_bytes, password_bytes = user.encode("utf-8"), password.encode("utf-8")
+
+    def b64(data):
+        return base64.b64encode(data).decode("ascii")
+    if mechanism == "PLAIN":
+        code, reply = client.docmd("AUTH", "PLAIN " + auth_plain_token(user, password))
+    elif mechanism == "LOGIN":
+        code, reply = client.docmd("AUTH", "LOGIN " + b64(user_bytes))
+        if code == 334:
+            code, reply = client.docmd(b64(password_bytes))
+    elif mechanism == "CRAM-MD5":
+        code, reply = client.docmd("AUTH", "CRAM-MD5")
+        if code == 334:
+            challenge = base64.b64decode(reply)
+            digest = hmac.new(password_bytes, challenge, "md5").hexdigest()
+            code, reply = client.docmd(b64(user_bytes + b" " + digest.encode("ascii")))
+    else:  # pragma: no cover - choose_mechanism returns one of the three
+        raise ValueError(mechanism)
+    if code not in (235, 503):  # 503: already authenticated
+        raise smtplib.SMTPAuthenticationError(code, reply)
+    return code, reply
 
 
 def login_name(settings):
@@ -411,21 +441,19 @@ class SmtpSession(object):
                             "library has no NTLM or GSSAPI)" % (
                                 self.target, "AUTH " + offered if offered else "no AUTH", "/".join(AUTH_PREFERENCE)),
                             cause="auth_not_offered")
-        client = self.client
-        methods = {"PLAIN": client.auth_plain, "LOGIN": client.auth_login, "CRAM-MD5": client.auth_cram_md5}
-        client.user, client.password = login_name(self.settings), self.settings.get("smtp_password") or ""
+        login, password = login_name(self.settings), self.settings.get("smtp_password") or ""
         try:
-            client.auth(mechanism, methods[mechanism])
+            authenticate(self.client, mechanism, login, password)
         except smtplib.SMTPResponseException as exc:
             # 535 and other 5xx: the credentials (or the mechanism) are refused; 454 and other 4xx: try again.
             cause = "transient_failure" if exc.smtp_code in TRANSIENT_CODES else "auth_failed"
+            # A server may echo what it was sent: the password, or the AUTH PLAIN token that holds it.
+            reply = mask_wire(_reply(exc.smtp_error), [password, auth_plain_token(login, password)])
             raise MailError("authentication as %s (AUTH %s) failed: %s %s" % (
-                user, mechanism, exc.smtp_code, _reply(exc.smtp_error)), cause=cause, smtp_code=exc.smtp_code)
+                user, mechanism, exc.smtp_code, reply), cause=cause, smtp_code=exc.smtp_code)
         except (smtplib.SMTPException, OSError) as exc:
             raise MailError("the connection to %s dropped during AUTH %s: %s" % (self.target, mechanism, exc),
                             cause="transient_failure")
-        finally:
-            client.password = None
         self.auth_mechanism = mechanism
         return True
 

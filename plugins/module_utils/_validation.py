@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import difflib
 import ipaddress
+import math
 import re
 
 from ansible_collections.mailops.orchestrator_email.plugins.module_utils._fields import (
@@ -496,6 +497,107 @@ def _check_unique_partitions(col, organizations):
                       "organizations would overwrite each other's settings" % seen[partition])
         else:
             seen[partition] = name
+
+
+MAX_RECIPIENTS = 100
+MAX_SUBJECT = 998  # one header line (RFC 5322)
+MAX_BODY = 1024 * 1024
+MAX_MAIL_TIMEOUT = 300
+MAX_RETRIES = 10
+MAX_RETRY_DELAY = 300
+_BODY_CONTROL_RE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAIL_SETTING_OPTIONS = ("smtp_host", "smtp_port", "secure", "smtp_domain", "smtp_username", "smtp_password",
+                        "from_address", "from_display_name")
+
+
+def _check_number(col, path, value, low, high, exclusive_low=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        col.error(path, "must be a number, got %s" % _type_name(value))
+    elif isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        col.error(path, "must be a finite number, got %s" % value)
+    elif (value <= low if exclusive_low else value < low) or value > high:
+        col.error(path, "must be %s %s and at most %s, got %s" % (
+            "more than" if exclusive_low else "at least", low, high, value))
+
+
+def check_mail_options(params):
+    """Errors of the options of ``preflight`` and ``verify``, each ``{"path", "message"}``, by the
+    rules of the declared fields (setting options) and of a message (recipients, subject, body).
+    Never raises; never quotes a password."""
+    col = _Collector()
+    for name in MAIL_SETTING_OPTIONS:
+        value = params.get(name)
+        if value is None:
+            continue
+        if isinstance(value, str) and _CONTROL_RE.search(value):
+            col.error(name, "must not contain control characters (NUL, tab, escape...)")
+        else:
+            _check_field(col, name, name, value)
+    organization = params.get("organization")
+    if organization is not None:
+        if not isinstance(organization, str) or not organization.strip():
+            col.error("organization", "must be a non-empty organization name")
+        elif _CONTROL_RE.search(organization) or "\r" in organization or "\n" in organization:
+            col.error("organization", "must be one line without control characters")
+    if params.get("partition_id") is not None:
+        _check_partition_id(col, "partition_id", params["partition_id"])
+    if "timeout" in params and params["timeout"] is not None:
+        _check_number(col, "timeout", params["timeout"], 0, MAX_MAIL_TIMEOUT, exclusive_low=True)
+    if "retries" in params and params["retries"] is not None:
+        _check_number(col, "retries", params["retries"], 0, MAX_RETRIES)
+    if "retry_delay" in params and params["retry_delay"] is not None:
+        _check_number(col, "retry_delay", params["retry_delay"], 0, MAX_RETRY_DELAY)
+    if "to" in params:
+        to = params["to"]
+        if not isinstance(to, list) or not to:
+            col.error("to", "must be a list of one or more email addresses")
+        elif len(to) > MAX_RECIPIENTS:
+            col.error("to", "must have at most %d addresses, got %d" % (MAX_RECIPIENTS, len(to)))
+        else:
+            for index, address in enumerate(to):
+                if not valid_email(address):
+                    col.error("to[%d]" % index, "%s is not an email address (local-part@domain, without a "
+                              "display name, one address per item)" % _shown(address))
+    subject = params.get("subject")
+    if subject is not None:
+        if not isinstance(subject, str):
+            col.error("subject", "must be a string, got %s" % _type_name(subject))
+        elif "\r" in subject or "\n" in subject:
+            col.error("subject", "must not contain a line break (CR or LF): it would allow header injection")
+        elif _CONTROL_RE.search(subject):
+            col.error("subject", "must not contain control characters (NUL, tab, escape...)")
+        elif len(subject) > MAX_SUBJECT:
+            col.error("subject", "must be at most %d characters, got %d" % (MAX_SUBJECT, len(subject)))
+    body = params.get("body")
+    if body is not None:
+        if not isinstance(body, str):
+            col.error("body", "must be a string, got %s" % _type_name(body))
+        elif _BODY_CONTROL_RE.search(body):
+            col.error("body", "must not contain control characters other than tab and line breaks")
+        elif len(body) > MAX_BODY:
+            col.error("body", "must be at most %d characters, got %d" % (MAX_BODY, len(body)))
+    for index, item in enumerate(params.get("http_probe_hosts") or []):
+        path = "http_probe_hosts[%d]" % index
+        host, sep, port = item.rpartition(":") if isinstance(item, str) else ("", "", "")
+        if not isinstance(item, str) or not item:
+            col.error(path, "must be a host name or host:port")
+            continue
+        if not sep or ":" in host and not host.startswith("["):
+            host, port = item, None  # no port, or an IPv6 address without brackets
+        host = host.strip("[]") if host.startswith("[") else host
+        if not valid_hostname(host):
+            col.error(path, "%s is not a host name, an IP address or host:port" % _shown(item))
+        elif port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+            col.error(path, "%s has no valid port (1 to 65535)" % _shown(item))
+    return col.errors
+
+
+def _shown(value):
+    """``value`` quoted for an error message, cut at 100 characters, control characters escaped."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text.encode("unicode_escape").decode("ascii") if _CONTROL_RE.search(text) or "\n" in text \
+        or "\r" in text else text
+    return "'%s'" % (text[:100] + "..." if len(text) > 100 else text)
 
 
 def validate_config(config):

@@ -25,6 +25,9 @@ description:
   - "The message has C(From: \"display name\" <from_address>), C(To), C(Date), a C(Message-ID), a
     subject and body naming the scope and the time, and an C(X-Orchestrator-Email-Verification)
     header with the RV(token) that the result returns, so a pipeline can find the message."
+  - Every option is checked before the first connection, the setting options by the rules of the
+    declared fields (see M(mailops.orchestrator_email.validate)); a bad one fails with cause
+    C(invalid_option), the option's path and the rule, and nothing is sent.
   - Temporary failures (4xx replies such as 421, a dropped connection) are retried O(retries) times
     with exponential backoff; permanent ones (5xx, bad credentials, refused recipients) fail at once
     with the server's reply and a cause code.
@@ -41,15 +44,20 @@ extends_documentation_fragment:
   - mailops.orchestrator_email.attributes
 options:
   to:
-    description: Recipients.
+    description:
+      - Recipients, 1 to 100 addresses (C(local-part@domain), ASCII, one per item, no display name).
     type: list
     elements: str
     required: true
   subject:
-    description: Subject; by default it names the scope and the time.
+    description:
+      - Subject; by default it names the scope and the time. One line (no CR, LF or other control
+        characters), at most 998 characters.
     type: str
   body:
-    description: Body text; by default it names the scope, the time, the server and the token.
+    description:
+      - Body text; by default it names the scope, the time, the server and the token. Line breaks and
+        tabs are allowed, other control characters are not; at most 1 MiB.
     type: str
   from_address:
     description: From address; defaults to the stored one.
@@ -62,11 +70,11 @@ options:
     type: bool
     default: false
   retries:
-    description: How many times a temporary failure is retried.
+    description: How many times a temporary failure is retried, 0 to 10.
     type: int
     default: 2
   retry_delay:
-    description: Seconds before the first retry; doubled for each further one.
+    description: Seconds before the first retry (0 to 300); doubled for each further one.
     type: float
     default: 1.0
   via:

@@ -395,6 +395,33 @@ def test_an_errors_body_is_shown_and_secrets_are_never_echoed(backend):
         store.close()
 
 
+def test_a_server_that_echoes_the_request_never_gets_a_secret_into_the_error():
+    """Issue 11: a token endpoint that echoes the form it was sent (URL-encoded), as JSON and as
+    base64. The secret has characters that each encoding changes, so a mask of the plain text only
+    leaves every echo readable."""
+    from urllib.parse import quote, quote_plus, urlencode
+    import base64
+    secret = "Echo+Secret/=&% Zürich-\"77\""
+    backend = IdentityBackend(single_client=True, client_secret=secret)
+    store = IdentityStore.from_params(dict(backend.single_client_defaults))
+    echoes = [urlencode({"client_secret": secret}), quote(secret), json.dumps(secret), json.dumps(secret)[1:-1],
+              base64.b64encode(secret.encode()).decode()]
+    backend.emulator.inject("status", 400, target="token", body={
+        "error": "invalid_request", "error_description": "got " + " | ".join(echoes)})
+    try:
+        with pytest.raises(StoreError) as info:
+            with store.session(write=False) as session:
+                session.read([Scope.host()])
+        text = str(info.value) + json.dumps(info.value.to_result())
+        assert "invalid_request" in text and "got client_secret=********" in text, text
+        for form in [secret, quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+                     base64.b64encode(secret.encode()).decode()]:
+            assert form not in text, form
+    finally:
+        store.close()
+        backend.close()
+
+
 # -- tokens, retries, timeouts -----------------------------------------------------------------------
 def test_one_token_per_grant_for_many_calls_and_one_refresh_when_it_expires_under_the_pool():
     backend = IdentityBackend(single_client=True)

@@ -209,3 +209,35 @@ def test_stored_settings_and_via_store(ansible, tmp_path):
         assert result.status("via store") == "failed" and via["cause"] == "unsupported"
         assert "sqlite" in via["msg"] and "via: smtp" in via["msg"]
         assert_no_secret(result, PASSWORD, PASSWORD + "-fin")
+
+
+UNICODE_PASSWORD = "Pässwörd-Zürich-€-密码-77"
+
+
+def test_non_ascii_credentials_and_bad_options_never_reach_internal_error(ansible):
+    """Issue 11: a non-ASCII password (UTF-8 on the wire, as the vendor's .NET stack sends it)
+    through preflight and verify, and options that cannot make a message (CR/LF in the subject, a
+    recipient that is not an address) refused with the option's path before any connection."""
+    with SmtpServer("starttls", auth=(USER, UNICODE_PASSWORD)) as server:
+        secrets = {"smtp_password": UNICODE_PASSWORD}
+        preflight_args = dict({k: v for k, v in smtp(server).items() if k not in ("to", "from_address")},
+                              check_auth=True, **creds())
+        tasks = [{"name": "preflight", "mailops.orchestrator_email.preflight": preflight_args},
+                 task("verify", smtp(server, subject="Prüfung ✉", **creds())),
+                 task("crlf subject", smtp(server, subject="hi\r\nBcc: evil@example.com", **creds()),
+                      ignore_errors=True),
+                 task("not an address", smtp(server, to=["ops@example.com", "not an address"], **creds()),
+                      ignore_errors=True)]
+        result = ansible.playbook(render_play(tasks), extra_vars=secrets, verbosity=3)
+        assert result.rc == 0, result
+        assert result.task("preflight")["ok"] is True
+        assert [c["status"] for c in result.task("preflight")["checks"] if c["name"] == "auth"] == ["ok"]
+        assert result.task("verify")["sent"] is True
+        assert server.logins == [(USER, True), (USER, True)]
+        assert len(server.messages) == 1 and server.messages[0]["Subject"] == "Prüfung ✉"
+        for name, path in (("crlf subject", "subject"), ("not an address", "to[1]")):
+            failed = result.task(name)
+            assert result.status(name) == "failed" and failed["cause"] == "invalid_option", failed
+            assert path in failed["msg"] and "nothing was sent" in failed["msg"]
+        assert len(server.envelopes) == 1, "a refused option must not open a mail transaction"
+        assert_no_secret(result, UNICODE_PASSWORD)
